@@ -1,0 +1,632 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: embedsignature=True, initializedcheck=False
+"""Compiled core of fastpart: the hash kernels of ``_kernels.h`` behind a
+Python API identical to the pure twin ``fastpart/_core_py.py``.
+
+Single keys never release the GIL; ``bytes`` are read without acquiring a
+buffer and ``str`` through its cached UTF-8.  Batches collect key pointers
+under the GIL (from a tuple snapshot that holds every key alive) and hash
+with the GIL released.
+
+Example:
+    >>> from fastpart import _core
+    >>> _core.partition(b"21", 10)
+    0
+"""
+
+from cpython.array cimport array as carray, clone
+from cpython.buffer cimport (
+    PyBUF_FORMAT, PyBUF_STRIDES, PyBuffer_Release, PyObject_CheckBuffer,
+    PyObject_GetBuffer,
+)
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_GET_SIZE
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.object cimport PyObject
+from cpython.pycapsule cimport PyCapsule_GetPointer
+from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
+from cpython.unicode cimport PyUnicode_Check
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.string cimport memcpy, strcmp, strncmp
+from libc.stdlib cimport atoi
+
+import array as _array
+
+from . import _arrow_py, _core_py, _inputs
+from ._grouping import Grouping
+from ._strategies import CODES as _CODES_PY, unknown_strategy
+
+IMPLEMENTATION = "native"
+
+cdef extern from "Python.h":
+    const char *PyUnicode_AsUTF8AndSize(object s, Py_ssize_t *size)  # NULL + exception on failure
+    void PyErr_Clear()
+    long long PyLong_AsLongLongAndOverflow(object o, int *overflow) except? -1
+
+cdef extern from "_kernels.h" nogil:
+    ctypedef struct fp_divisor:
+        uint32_t d
+        uint64_t m
+    void fp_crc32_init()
+    uint32_t fp_murmur2(const uint8_t *p, size_t n)
+    uint32_t fp_murmur2_kjs(const uint8_t *p, size_t n)
+    uint32_t fp_crc32(const uint8_t *p, size_t n)
+    uint32_t fp_fnv1a(const uint8_t *p, size_t n)
+    uint32_t fp_xxh32(const uint8_t *p, size_t n)
+    int32_t fp_partition_one(const uint8_t *p, size_t n, int code, uint32_t parts)
+    int32_t fp_partition_null(int code, uint32_t parts)
+    void fp_batch_ptrs(const uint8_t **ptrs, const size_t *lens, size_t count, int code,
+                       uint32_t parts, int32_t *out)
+    void fp_batch_fixed(const uint8_t *base, Py_ssize_t stride, size_t width, size_t count,
+                        int code, uint32_t parts, int32_t *out)
+
+fp_crc32_init()
+
+cdef dict _CODES = dict(_CODES_PY)
+cdef str _JAVA = "java"
+cdef carray _INT_TEMPLATE = _array.array("i")
+cdef carray _LONG_TEMPLATE = _array.array("q")
+cdef uint8_t _EMPTY[1]
+# Release the GIL for batches of at least this many keys (or bytes).
+cdef Py_ssize_t _NOGIL_KEYS = 256
+
+
+# ------------------------------------------------------------------- helpers
+
+cdef inline int _code_of(object strategy) except -1:
+    if strategy is _JAVA:
+        return 0
+    if type(strategy) is str:
+        try:
+            return _CODES[strategy]
+        except KeyError:
+            pass
+    raise unknown_strategy(strategy)
+
+
+cdef inline uint32_t _check_n(object n) except 0:
+    cdef int overflow = 0
+    cdef long long v
+    if type(n) is int:
+        v = PyLong_AsLongLongAndOverflow(n, &overflow)
+        if overflow == 0 and 1 <= v <= 2147483647:
+            return <uint32_t>v
+    return <uint32_t>_core_py.check_partitions(n)  # raises the same errors as the twin
+
+
+cdef inline bytes _slow_key(object key, object index):
+    """Bytes of a key that is not exactly bytes/str/None (or a str with lone surrogates)."""
+    return _inputs.key_bytes(key, index)
+
+
+cdef inline bytes _key_for_hash(object key):
+    if PyBytes_CheckExact(key):
+        return <bytes>key
+    return _inputs.key_bytes_required(key)
+
+
+# -------------------------------------------------------------------- hashes
+
+def murmur2(key):
+    """Java's ``Utils.murmur2`` of a key, as Java returns it (signed 32-bit).
+
+    Args:
+        key: ``bytes``-like or ``str`` (encoded as Java's StringSerializer does).
+
+    Returns:
+        The hash as a signed 32-bit int.
+
+    Example:
+        >>> murmur2(b"21")
+        -973932308
+    """
+    cdef bytes b = _key_for_hash(key)
+    return <int32_t>fp_murmur2(<const uint8_t *>PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b))
+
+
+def kafkajs_murmur2(key):
+    """kafkajs 1.x / ``LegacyPartitioner`` murmur2, as kafkajs returns it (signed).
+
+    Example:
+        >>> kafkajs_murmur2(b"")
+        275646684
+    """
+    cdef bytes b = _key_for_hash(key)
+    return <int32_t>fp_murmur2_kjs(<const uint8_t *>PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b))
+
+
+def crc32(key):
+    """CRC-32/IEEE (as ``zlib.crc32``), unsigned 32-bit.
+
+    Example:
+        >>> crc32(b"kafka") == __import__("zlib").crc32(b"kafka")
+        True
+    """
+    cdef bytes b = _key_for_hash(key)
+    return fp_crc32(<const uint8_t *>PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b))
+
+
+def fnv1a(key):
+    """FNV-1a 32-bit, unsigned.
+
+    Example:
+        >>> hex(fnv1a(b""))
+        '0x811c9dc5'
+    """
+    cdef bytes b = _key_for_hash(key)
+    return fp_fnv1a(<const uint8_t *>PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b))
+
+
+def xxh32(key):
+    """xxHash32 with seed 0, unsigned.
+
+    Example:
+        >>> hex(xxh32(b""))
+        '0x2cc5d05'
+    """
+    cdef bytes b = _key_for_hash(key)
+    return fp_xxh32(<const uint8_t *>PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b))
+
+
+def to_positive(h):
+    """Kafka's ``Utils.toPositive``: ``h & 0x7fffffff``.
+
+    Example:
+        >>> to_positive(-973932308)
+        1173551340
+    """
+    if type(h) is int:
+        return h & 0x7FFFFFFF
+    return _core_py.to_positive(h)
+
+
+# ----------------------------------------------------------------- one key
+
+def partition(key, num_partitions, *, strategy="java"):
+    """The partition a client picks for a keyed record.
+
+    Args:
+        key: ``bytes``-like, ``str`` (UTF-8 as Java's StringSerializer), or
+            ``None`` (a keyless record).
+        num_partitions: the topic's partition count, 1 to 2**31-1.
+        strategy: a name from ``fastpart.strategies()``; ``"java"`` by default.
+
+    Returns:
+        The partition, or -1 where the client decides without the key
+        (keyless records, random partitioners).
+
+    Example:
+        >>> partition(b"21", 10)
+        0
+        >>> partition(None, 10)
+        -1
+    """
+    cdef int code = _code_of(strategy)
+    cdef uint32_t n = _check_n(num_partitions)
+    cdef const char *p
+    cdef Py_ssize_t size
+    cdef bytes b
+    if PyBytes_CheckExact(key):
+        if code == 0:
+            return <int32_t>((fp_murmur2(<const uint8_t *>PyBytes_AS_STRING(key),
+                                         PyBytes_GET_SIZE(key)) & 0x7fffffffU) % n)
+        return fp_partition_one(<const uint8_t *>PyBytes_AS_STRING(key), PyBytes_GET_SIZE(key), code, n)
+    if key is None:
+        return fp_partition_null(code, n)
+    if PyUnicode_Check(key):
+        p = PyUnicode_AsUTF8AndSize(key, &size)
+        if p != NULL:
+            return fp_partition_one(<const uint8_t *>p, size, code, n)
+        PyErr_Clear()  # lone surrogates: Java's encoder writes '?'
+    b = _slow_key(key, None)
+    return fp_partition_one(<const uint8_t *>PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b), code, n)
+
+
+# ------------------------------------------------------------------ batches
+
+cdef class _Out:
+    """The result buffer of a batch: a fresh array('i') or the caller's `out`."""
+    cdef object result
+    cdef int32_t *data
+    cdef object view
+
+    cdef int setup(self, object out, Py_ssize_t count) except -1:
+        cdef carray arr
+        cdef int[::1] mv
+        if out is None:
+            arr = clone(_INT_TEMPLATE, count, False)
+            self.result = arr
+            self.data = <int32_t *>arr.data.as_ints
+        else:
+            self.view = _inputs.check_out(out, count)
+            mv = self.view
+            self.data = <int32_t *>&mv[0] if mv.shape[0] > 0 else NULL
+            self.result = out
+        return 0
+
+
+cdef object _batch_sequence(object seq, int code, uint32_t n, object out):
+    cdef tuple snap = seq if type(seq) is tuple else tuple(seq)
+    cdef Py_ssize_t count = PyTuple_GET_SIZE(snap)
+    cdef Py_ssize_t i, size
+    cdef PyObject *k
+    cdef const char *p
+    cdef list keep = None
+    cdef bytes b
+    cdef _Out res = _Out()
+    res.setup(out, count)
+    if count == 0:
+        return res.result
+    cdef const uint8_t **ptrs = <const uint8_t **>PyMem_Malloc(count * sizeof(uint8_t *))
+    cdef size_t *lens = <size_t *>PyMem_Malloc(count * sizeof(size_t))
+    if ptrs == NULL or lens == NULL:
+        PyMem_Free(ptrs)
+        PyMem_Free(lens)
+        raise MemoryError(f"cannot allocate the pointer table for {count} keys")
+    try:
+        for i in range(count):
+            k = PyTuple_GET_ITEM(snap, i)
+            if PyBytes_CheckExact(<object>k):
+                ptrs[i] = <const uint8_t *>PyBytes_AS_STRING(<object>k)
+                lens[i] = PyBytes_GET_SIZE(<object>k)
+                continue
+            if k == <PyObject *>None:
+                ptrs[i] = NULL
+                lens[i] = 0
+                continue
+            if PyUnicode_Check(<object>k):
+                p = PyUnicode_AsUTF8AndSize(<object>k, &size)
+                if p != NULL:
+                    ptrs[i] = <const uint8_t *>p
+                    lens[i] = size
+                    continue
+                PyErr_Clear()
+            b = _slow_key(<object>k, i)
+            if keep is None:
+                keep = []
+            keep.append(b)
+            ptrs[i] = <const uint8_t *>PyBytes_AS_STRING(b)
+            lens[i] = PyBytes_GET_SIZE(b)
+        if count >= _NOGIL_KEYS:
+            with nogil:
+                fp_batch_ptrs(ptrs, lens, count, code, n, res.data)
+        else:
+            fp_batch_ptrs(ptrs, lens, count, code, n, res.data)
+    finally:
+        PyMem_Free(ptrs)
+        PyMem_Free(lens)
+    return res.result
+
+
+cdef object _batch_buffer(object keys, int code, uint32_t n, object out):
+    """NumPy S<w> arrays and 2-D uint8 matrices; None if not a key table."""
+    cdef Py_buffer view
+    cdef Py_ssize_t count, width, stride
+    cdef _Out res
+    PyObject_GetBuffer(keys, &view, PyBUF_STRIDES | PyBUF_FORMAT)
+    try:
+        mv = memoryview(keys)
+        kind = _inputs.table_kind(mv)  # raises the twin's errors for non-key buffers
+        mv.release()
+        if kind == "fixed":
+            width = view.itemsize
+        elif kind == "rows":
+            if view.strides[1] != 1:
+                return _batch_sequence(_inputs._table_keys(memoryview(keys)), code, n, out)
+            width = view.shape[1]
+        else:
+            return None
+        count = view.shape[0]
+        stride = view.strides[0]
+        res = _Out()
+        res.setup(out, count)
+        if count:
+            if count >= _NOGIL_KEYS:
+                with nogil:
+                    fp_batch_fixed(<const uint8_t *>view.buf, stride, width, count, code, n, res.data)
+            else:
+                fp_batch_fixed(<const uint8_t *>view.buf, stride, width, count, code, n, res.data)
+        return res.result
+    finally:
+        PyBuffer_Release(&view)
+
+
+# ---------------------------------------------------------------------- Arrow
+
+cdef extern from *:
+    """
+    struct FpArrowSchema {
+      const char *format; const char *name; const char *metadata; int64_t flags;
+      int64_t n_children; struct FpArrowSchema **children; struct FpArrowSchema *dictionary;
+      void (*release)(struct FpArrowSchema *); void *private_data;
+    };
+    struct FpArrowArray {
+      int64_t length; int64_t null_count; int64_t offset; int64_t n_buffers; int64_t n_children;
+      const void **buffers; struct FpArrowArray **children; struct FpArrowArray *dictionary;
+      void (*release)(struct FpArrowArray *); void *private_data;
+    };
+    struct FpArrowArrayStream {
+      int (*get_schema)(struct FpArrowArrayStream *, struct FpArrowSchema *out);
+      int (*get_next)(struct FpArrowArrayStream *, struct FpArrowArray *out);
+      const char *(*get_last_error)(struct FpArrowArrayStream *);
+      void (*release)(struct FpArrowArrayStream *);
+      void *private_data;
+    };
+    static void fp_release_schema(struct FpArrowSchema *s) { if (s->release) s->release(s); }
+    static void fp_release_array(struct FpArrowArray *a) { if (a->release) a->release(a); }
+    static int fp_stream_schema(struct FpArrowArrayStream *st, struct FpArrowSchema *out) { return st->get_schema(st, out); }
+    static int fp_stream_next(struct FpArrowArrayStream *st, struct FpArrowArray *out) { return st->get_next(st, out); }
+    static const char *fp_stream_error(struct FpArrowArrayStream *st) { const char *e = st->get_last_error ? st->get_last_error(st) : NULL; return e ? e : "(no message)"; }
+    """
+    struct FpArrowSchema:
+        const char *format
+        FpArrowSchema *dictionary
+        void *release
+    struct FpArrowArray:
+        int64_t length
+        int64_t null_count
+        int64_t offset
+        int64_t n_buffers
+        const void **buffers
+        void *release
+    struct FpArrowArrayStream:
+        pass
+    void fp_release_schema(FpArrowSchema *s)
+    void fp_release_array(FpArrowArray *a)
+    int fp_stream_schema(FpArrowArrayStream *st, FpArrowSchema *out)
+    int fp_stream_next(FpArrowArrayStream *st, FpArrowArray *out)
+    const char *fp_stream_error(FpArrowArrayStream *st)
+
+
+cdef int _arrow_kind(const FpArrowSchema *schema):
+    """0 unsupported, 1 z/u, 2 Z/U, 3 vz/vu, 4 w:N, 5 null type."""
+    cdef const char *f = schema.format
+    if schema.dictionary != NULL or f == NULL:
+        return 0
+    if strcmp(f, "z") == 0 or strcmp(f, "u") == 0:
+        return 1
+    if strcmp(f, "Z") == 0 or strcmp(f, "U") == 0:
+        return 2
+    if strcmp(f, "vz") == 0 or strcmp(f, "vu") == 0:
+        return 3
+    if strncmp(f, "w:", 2) == 0:
+        return 4
+    if strcmp(f, "n") == 0:
+        return 5
+    return 0
+
+
+cdef int _arrow_chunk(int kind, int width, const FpArrowArray *a, const uint8_t **ptrs,
+                      size_t *lens) except -1 nogil:
+    """Fill pointer/length pairs for one chunk (NULL pointer = null key)."""
+    cdef int64_t i, j, start, end
+    cdef int64_t off = a.offset
+    cdef const uint8_t *valid = <const uint8_t *>a.buffers[0] if (a.n_buffers > 0 and a.null_count != 0) else NULL
+    cdef const int32_t *o32
+    cdef const int64_t *o64
+    cdef const uint8_t *data
+    cdef const uint8_t *view
+    cdef int32_t vlen, vbuf, voff
+    for i in range(a.length):
+        j = off + i
+        if kind == 5 or (valid != NULL and not ((valid[j >> 3] >> (j & 7)) & 1)):
+            ptrs[i] = NULL
+            lens[i] = 0
+            continue
+        if kind == 1:
+            o32 = <const int32_t *>a.buffers[1]
+            start = o32[j]
+            end = o32[j + 1]
+            data = <const uint8_t *>a.buffers[2]
+            ptrs[i] = (data + start) if data != NULL else _EMPTY
+            lens[i] = <size_t>(end - start)
+        elif kind == 2:
+            o64 = <const int64_t *>a.buffers[1]
+            start = o64[j]
+            end = o64[j + 1]
+            data = <const uint8_t *>a.buffers[2]
+            ptrs[i] = (data + start) if data != NULL else _EMPTY
+            lens[i] = <size_t>(end - start)
+        elif kind == 3:
+            view = <const uint8_t *>a.buffers[1] + j * 16
+            memcpy(&vlen, view, 4)
+            if vlen <= 12:
+                ptrs[i] = view + 4
+            else:
+                memcpy(&vbuf, view + 8, 4)
+                memcpy(&voff, view + 12, 4)
+                ptrs[i] = <const uint8_t *>a.buffers[2 + vbuf] + voff
+            lens[i] = <size_t>vlen
+        else:
+            data = <const uint8_t *>a.buffers[1]
+            ptrs[i] = (data + j * width) if data != NULL else _EMPTY
+            lens[i] = <size_t>width
+    return 0
+
+
+cdef object _hash_chunks(const FpArrowSchema *schema, list chunks, int code, uint32_t n, object out):
+    """Hash every chunk (a list of capsule-free FpArrowArray* as ints) into one output."""
+    cdef int kind = _arrow_kind(schema)
+    cdef int width = atoi(schema.format + 2) if kind == 4 else 0
+    cdef Py_ssize_t total = 0, pos = 0, maxlen = 0, length
+    cdef FpArrowArray *a
+    for c in chunks:
+        a = <FpArrowArray *><size_t>c
+        total += a.length
+        if a.length > maxlen:
+            maxlen = a.length
+    cdef _Out res = _Out()
+    res.setup(out, total)
+    if total == 0:
+        return res.result
+    cdef const uint8_t **ptrs = <const uint8_t **>PyMem_Malloc(maxlen * sizeof(uint8_t *))
+    cdef size_t *lens = <size_t *>PyMem_Malloc(maxlen * sizeof(size_t))
+    if ptrs == NULL or lens == NULL:
+        PyMem_Free(ptrs)
+        PyMem_Free(lens)
+        raise MemoryError(f"cannot allocate the pointer table for {maxlen} keys")
+    try:
+        for c in chunks:
+            a = <FpArrowArray *><size_t>c
+            length = a.length
+            with nogil:
+                _arrow_chunk(kind, width, a, ptrs, lens)
+                fp_batch_ptrs(ptrs, lens, length, code, n, res.data + pos)
+            pos += length
+    finally:
+        PyMem_Free(ptrs)
+        PyMem_Free(lens)
+    return res.result
+
+
+cdef object _batch_arrow(object keys, int code, uint32_t n, object out):
+    cdef FpArrowSchema *schema
+    cdef FpArrowArray *arr
+    cdef FpArrowArrayStream *stream
+    cdef FpArrowSchema stream_schema
+    cdef list chunks
+    cls = type(keys)
+    if hasattr(cls, "__arrow_c_stream__"):
+        capsule = keys.__arrow_c_stream__()
+        stream = <FpArrowArrayStream *>PyCapsule_GetPointer(capsule, "arrow_array_stream")
+        stream_schema.release = NULL
+        if fp_stream_schema(stream, &stream_schema) != 0:
+            raise ValueError(f"Arrow stream get_schema failed: {fp_stream_error(stream).decode('utf-8', 'replace')}")
+        chunks = []
+        try:
+            if _arrow_kind(&stream_schema) == 0:
+                # dictionary arrays and unsupported types: the twin decodes or explains
+                return None
+            while True:
+                arr = <FpArrowArray *>PyMem_Malloc(sizeof(FpArrowArray))
+                if arr == NULL:
+                    raise MemoryError()
+                arr.release = NULL
+                if fp_stream_next(stream, arr) != 0:
+                    PyMem_Free(arr)
+                    raise ValueError(f"Arrow stream get_next failed: {fp_stream_error(stream).decode('utf-8', 'replace')}")
+                if arr.release == NULL:
+                    PyMem_Free(arr)
+                    break
+                chunks.append(<size_t>arr)
+            return _hash_chunks(&stream_schema, chunks, code, n, out)
+        finally:
+            for c in chunks:
+                arr = <FpArrowArray *><size_t>c
+                fp_release_array(arr)
+                PyMem_Free(arr)
+            fp_release_schema(&stream_schema)
+            del capsule  # its destructor releases the stream
+    schema_capsule, array_capsule = keys.__arrow_c_array__()
+    schema = <FpArrowSchema *>PyCapsule_GetPointer(schema_capsule, "arrow_schema")
+    arr = <FpArrowArray *>PyCapsule_GetPointer(array_capsule, "arrow_array")
+    if _arrow_kind(schema) == 0:
+        return None
+    # read in place: the capsules keep schema and array alive and release them
+    return _hash_chunks(schema, [<size_t>arr], code, n, out)
+
+
+def partition_many(keys, num_partitions, *, strategy="java", out=None):
+    """Partitions of many keys in one call, one int32 per key.
+
+    Args:
+        keys: a sequence of keys (bytes-like, str or None), a NumPy ``S<w>``
+            array or 2-D ``uint8`` array, a NumPy object array, or an Arrow
+            array / chunked array (binary, string, their large and view
+            forms, fixed_size_binary) through the Arrow PyCapsule interface.
+        num_partitions: the topic's partition count, 1 to 2**31-1.
+        strategy: a name from ``fastpart.strategies()``.
+        out: optional writable C-contiguous int32 buffer of at least
+            ``len(keys)`` items, filled and returned.
+
+    Returns:
+        ``array.array('i')`` (or *out*).
+
+    Example:
+        >>> list(partition_many([b"21", "kafka", None], 10))
+        [0, 0, -1]
+    """
+    cdef int code = _code_of(strategy)
+    cdef uint32_t n = _check_n(num_partitions)
+    cdef type cls = type(keys)
+    if cls is list or cls is tuple:
+        return _batch_sequence(keys, code, n, out)
+    if isinstance(keys, (bytes, bytearray, str)):
+        _inputs.batch_keys(keys)  # raises the "not a single key" error
+    if hasattr(cls, "__arrow_c_stream__") or hasattr(cls, "__arrow_c_array__"):
+        r = _batch_arrow(keys, code, n, out)
+        if r is not None:
+            return r
+        return _batch_sequence(_arrow_py.arrow_keys(keys), code, n, out)
+    if PyObject_CheckBuffer(keys):
+        r = _batch_buffer(keys, code, n, out)
+        if r is not None:
+            return r
+        if memoryview(keys).ndim != 1:
+            _inputs.batch_keys(keys)  # raises the twin's error
+        return _batch_sequence(keys.tolist() if hasattr(keys, "tolist") else list(keys), code, n, out)
+    try:
+        seq = tuple(keys)
+    except TypeError:
+        raise TypeError(f"keys must be a sequence or array of keys, not {cls.__name__}") from None
+    return _batch_sequence(seq, code, n, out)
+
+
+def group_by_partition(keys, num_partitions, *, strategy="java"):
+    """Group keys by partition (stable): see ``fastpart.Grouping``.
+
+    One hashing pass, then a stable counting sort of the key indices by
+    partition (two 16-bit radix passes, so any partition count works).
+
+    Example:
+        >>> g = group_by_partition([b"a", b"b", b"a"], 3)
+        >>> [(p, list(idx)) for p, idx in g]
+        [(1, [1]), (2, [0, 2])]
+    """
+    parts = partition_many(keys, num_partitions, strategy=strategy)
+    cdef carray pa = parts
+    cdef Py_ssize_t count = len(pa), i
+    cdef int32_t *p = <int32_t *>pa.data.as_ints
+    cdef carray order = clone(_LONG_TEMPLATE, count, False)
+    cdef carray tmp = clone(_LONG_TEMPLATE, count, False)
+    cdef long long *o = order.data.as_longlongs
+    cdef long long *t = tmp.data.as_longlongs
+    cdef Py_ssize_t *hist = <Py_ssize_t *>PyMem_Malloc(65537 * sizeof(Py_ssize_t))
+    cdef Py_ssize_t ngroups = 0, acc, c
+    cdef uint32_t key, prev
+    cdef int shift
+    if hist == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            for i in range(count):
+                t[i] = i
+            # LSD radix sort on (partition + 1) as uint32: low 16 bits, then high 16 bits.
+            for shift in range(0, 32, 16):
+                for i in range(65537):
+                    hist[i] = 0
+                for i in range(count):
+                    hist[((<uint32_t>(p[t[i]] + 1) >> shift) & 0xFFFF) + 1] += 1
+                for i in range(1, 65537):
+                    hist[i] += hist[i - 1]
+                for i in range(count):
+                    key = (<uint32_t>(p[t[i]] + 1) >> shift) & 0xFFFF
+                    o[hist[key]] = t[i]
+                    hist[key] += 1
+                if shift == 0:
+                    for i in range(count):
+                        t[i] = o[i]
+            for i in range(count):
+                if i == 0 or p[o[i]] != p[o[i - 1]]:
+                    ngroups += 1
+    finally:
+        PyMem_Free(hist)
+    cdef carray ids = clone(_INT_TEMPLATE, ngroups, False)
+    cdef carray offsets = clone(_LONG_TEMPLATE, ngroups + 1, False)
+    cdef Py_ssize_t g = 0
+    for i in range(count):
+        if i == 0 or p[o[i]] != p[o[i - 1]]:
+            ids.data.as_ints[g] = p[o[i]]
+            offsets.data.as_longlongs[g] = i
+            g += 1
+    offsets.data.as_longlongs[ngroups] = count
+    return Grouping(parts, order, ids, offsets)

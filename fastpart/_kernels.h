@@ -1,0 +1,359 @@
+/*
+ * fastpart hash kernels and partition strategies, in plain C.
+ *
+ * Every hash here is computed on uint32_t (unsigned arithmetic: wrapping is
+ * defined, no signed-overflow undefined behaviour).  The pure-Python twin in
+ * fastpart/_core_py.py is the executable specification of each function.
+ *
+ *   fp_murmur2       Kafka's Java Utils.murmur2 (MurmurHash2, seed 0x9747b28c)
+ *   fp_murmur2_kjs   kafkajs 1.x / LegacyPartitioner murmur2 (float64 multiplies,
+ *                    ceil(len/4) block loop) -- reproduced defect for defect
+ *   fp_crc32         CRC-32/IEEE (zlib.crc32), slicing-by-8
+ *   fp_fnv1a         FNV-1a 32-bit
+ *   fp_xxh32         xxHash32, seed 0
+ *
+ * A strategy code packs (hash family | empty-key policy << 4 | null-key
+ * policy << 8); see fastpart/_strategies.py, which owns the table.
+ */
+#ifndef FASTPART_KERNELS_H
+#define FASTPART_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(_MSC_VER)
+#define FP_INLINE static __inline
+#else
+#define FP_INLINE static inline
+#endif
+
+/* ---- strategy codes (must match fastpart/_strategies.py) ---------------- */
+enum {
+    FP_H_MURMUR2 = 0,     /* (murmur2 & 0x7fffffff) % n                 */
+    FP_H_CRC32 = 1,       /* crc32 % n                                  */
+    FP_H_FNV1A_ABS = 2,   /* abs(i32(fnv1a)) % n  (INT32_MIN -> 2^31)   */
+    FP_H_FNV1A_MASK = 3,  /* (fnv1a & 0x7fffffff) % n                   */
+    FP_H_FNV1A_U32 = 4,   /* fnv1a % n (unsigned)                       */
+    FP_H_KAFKAJS = 5,     /* (kafkajs legacy murmur2 & 0x7fffffff) % n  */
+    FP_H_XXH32 = 6,       /* xxh32 % n                                  */
+    FP_H_NONE = 7         /* no key-determined answer: -1               */
+};
+enum { FP_EMPTY_HASH = 0, FP_EMPTY_UNSET = 1, FP_EMPTY_ZERO = 2 };
+enum { FP_NULL_UNSET = 0, FP_NULL_ZERO = 1, FP_NULL_AS_EMPTY = 2 };
+
+#define FP_HASH_OF(code) ((code) & 0xF)
+#define FP_EMPTY_OF(code) (((code) >> 4) & 0xF)
+#define FP_NULL_OF(code) (((code) >> 8) & 0xF)
+
+/* ---- unaligned little-endian 32-bit load -------------------------------- */
+FP_INLINE uint32_t fp_load32le(const uint8_t *p) {
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+           ((uint32_t)p[3] << 24);
+}
+
+FP_INLINE uint32_t fp_rotl32(uint32_t x, int r) {
+    return (x << r) | (x >> (32 - r));
+}
+
+/* ---- murmur2, exactly Java's Utils.murmur2 (returns the bits) ----------- */
+#define FP_M2_SEED 0x9747b28cU
+#define FP_M2_M 0x5bd1e995U
+
+FP_INLINE uint32_t fp_murmur2(const uint8_t *data, size_t length) {
+    uint32_t h = FP_M2_SEED ^ (uint32_t)length;
+    size_t nblocks = length >> 2;
+    const uint8_t *p = data;
+    size_t i;
+    for (i = 0; i < nblocks; i++, p += 4) {
+        uint32_t k = fp_load32le(p);
+        k *= FP_M2_M;
+        k ^= k >> 24;
+        k *= FP_M2_M;
+        h *= FP_M2_M;
+        h ^= k;
+    }
+    switch (length & 3) {
+    case 3:
+        h ^= (uint32_t)p[2] << 16; /* fall through */
+    case 2:
+        h ^= (uint32_t)p[1] << 8; /* fall through */
+    case 1:
+        h ^= (uint32_t)p[0];
+        h *= FP_M2_M;
+    }
+    h ^= h >> 13;
+    h *= FP_M2_M;
+    h ^= h >> 15;
+    return h;
+}
+
+/* ---- kafkajs legacy murmur2 ---------------------------------------------
+ * JavaScript numbers are float64: every `x *= M` is a float64 product whose
+ * low bits may be lost, and each bitwise operator applies ToInt32/ToUint32
+ * (exact modulo 2^32 of the rounded product).  The block loop runs
+ * ceil(len/4) times and reads past the end as 0, then the tail is mixed in
+ * again.  All products fit in int64 (|x| < 2^31 * 0x5bd1e995 < 2^63).       */
+FP_INLINE uint32_t fp_js_u32(double x) { return (uint32_t)(uint64_t)(int64_t)x; }
+FP_INLINE int32_t fp_js_i32(double x) { return (int32_t)fp_js_u32(x); }
+
+FP_INLINE uint32_t fp_murmur2_kjs(const uint8_t *data, size_t length) {
+    const double M = (double)FP_M2_M;
+    double h = (double)(int32_t)(FP_M2_SEED ^ (uint32_t)length);
+    size_t blocks = (length + 3) >> 2;
+    size_t i, j;
+    for (i = 0; i < blocks; i++) {
+        uint32_t b[4];
+        double k;
+        for (j = 0; j < 4; j++) b[j] = (i * 4 + j < length) ? data[i * 4 + j] : 0;
+        k = (double)b[0] + (double)(b[1] << 8) + (double)(b[2] << 16) +
+            (double)(int32_t)(b[3] << 24);
+        k *= M;
+        k = (double)(fp_js_i32(k) ^ (int32_t)(fp_js_u32(k) >> 24));
+        k *= M;
+        h *= M;
+        h = (double)(fp_js_i32(h) ^ fp_js_i32(k));
+    }
+    {
+        size_t base = length & ~(size_t)3;
+        switch (length & 3) {
+        case 3:
+            h = (double)(fp_js_i32(h) ^ (int32_t)((uint32_t)data[base + 2] << 16)); /* fall through */
+        case 2:
+            h = (double)(fp_js_i32(h) ^ (int32_t)((uint32_t)data[base + 1] << 8)); /* fall through */
+        case 1:
+            h = (double)(fp_js_i32(h) ^ (int32_t)data[base]);
+            h *= M;
+        }
+    }
+    h = (double)(fp_js_i32(h) ^ (int32_t)(fp_js_u32(h) >> 13));
+    h *= M;
+    h = (double)(fp_js_i32(h) ^ (int32_t)(fp_js_u32(h) >> 15));
+    return (uint32_t)fp_js_i32(h);
+}
+
+/* ---- CRC-32/IEEE, slicing-by-8 ------------------------------------------ */
+static uint32_t fp_crc_table[8][256];
+static int fp_crc_ready = 0;
+
+static void fp_crc32_init(void) {
+    uint32_t i, j, c;
+    if (fp_crc_ready) return;
+    for (i = 0; i < 256; i++) {
+        c = i;
+        for (j = 0; j < 8; j++) c = (c & 1) ? (c >> 1) ^ 0xEDB88320U : c >> 1;
+        fp_crc_table[0][i] = c;
+    }
+    for (i = 0; i < 256; i++) {
+        c = fp_crc_table[0][i];
+        for (j = 1; j < 8; j++) {
+            c = fp_crc_table[0][c & 0xFF] ^ (c >> 8);
+            fp_crc_table[j][i] = c;
+        }
+    }
+    fp_crc_ready = 1;
+}
+
+FP_INLINE uint32_t fp_crc32(const uint8_t *p, size_t len) {
+    uint32_t c = 0xFFFFFFFFU;
+    while (len >= 8) {
+        uint32_t a = c ^ fp_load32le(p);
+        uint32_t b = fp_load32le(p + 4);
+        c = fp_crc_table[7][a & 0xFF] ^ fp_crc_table[6][(a >> 8) & 0xFF] ^
+            fp_crc_table[5][(a >> 16) & 0xFF] ^ fp_crc_table[4][a >> 24] ^
+            fp_crc_table[3][b & 0xFF] ^ fp_crc_table[2][(b >> 8) & 0xFF] ^
+            fp_crc_table[1][(b >> 16) & 0xFF] ^ fp_crc_table[0][b >> 24];
+        p += 8;
+        len -= 8;
+    }
+    while (len--) c = fp_crc_table[0][(c ^ *p++) & 0xFF] ^ (c >> 8);
+    return c ^ 0xFFFFFFFFU;
+}
+
+/* ---- FNV-1a 32 ---------------------------------------------------------- */
+FP_INLINE uint32_t fp_fnv1a(const uint8_t *p, size_t len) {
+    uint32_t h = 0x811C9DC5U;
+    size_t i;
+    for (i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x01000193U;
+    }
+    return h;
+}
+
+/* ---- xxHash32, seed 0 --------------------------------------------------- */
+#define FP_X1 2654435761U
+#define FP_X2 2246822519U
+#define FP_X3 3266489917U
+#define FP_X4 668265263U
+#define FP_X5 374761393U
+
+FP_INLINE uint32_t fp_xxh32_round(uint32_t acc, uint32_t lane) {
+    acc += lane * FP_X2;
+    acc = fp_rotl32(acc, 13);
+    return acc * FP_X1;
+}
+
+FP_INLINE uint32_t fp_xxh32(const uint8_t *p, size_t len) {
+    const uint8_t *end = p + len;
+    uint32_t h;
+    if (len >= 16) {
+        const uint8_t *limit = end - 16;
+        uint32_t v1 = FP_X1 + FP_X2, v2 = FP_X2, v3 = 0, v4 = 0U - FP_X1;
+        do {
+            v1 = fp_xxh32_round(v1, fp_load32le(p));
+            v2 = fp_xxh32_round(v2, fp_load32le(p + 4));
+            v3 = fp_xxh32_round(v3, fp_load32le(p + 8));
+            v4 = fp_xxh32_round(v4, fp_load32le(p + 12));
+            p += 16;
+        } while (p <= limit);
+        h = fp_rotl32(v1, 1) + fp_rotl32(v2, 7) + fp_rotl32(v3, 12) + fp_rotl32(v4, 18);
+    } else {
+        h = FP_X5;
+    }
+    h += (uint32_t)len;
+    while (p + 4 <= end) {
+        h += fp_load32le(p) * FP_X3;
+        h = fp_rotl32(h, 17) * FP_X4;
+        p += 4;
+    }
+    while (p < end) {
+        h += (uint32_t)(*p++) * FP_X5;
+        h = fp_rotl32(h, 11) * FP_X1;
+    }
+    h ^= h >> 15;
+    h *= FP_X2;
+    h ^= h >> 13;
+    h *= FP_X3;
+    h ^= h >> 16;
+    return h;
+}
+
+/* ---- modulo by a run-time constant --------------------------------------
+ * Lemire, Kaser & Kurz, "Faster remainder by direct computation" (2019):
+ * exact for every 32-bit dividend and divisor >= 1.                        */
+typedef struct {
+    uint32_t d;
+    uint64_t m;
+} fp_divisor;
+
+FP_INLINE fp_divisor fp_divisor_make(uint32_t d) {
+    fp_divisor r;
+    r.d = d;
+    r.m = UINT64_C(0xFFFFFFFFFFFFFFFF) / d + 1;
+    return r;
+}
+
+FP_INLINE uint32_t fp_mod(uint32_t a, fp_divisor dv) {
+#if defined(__SIZEOF_INT128__)
+    uint64_t low = dv.m * a;
+    return (uint32_t)(((unsigned __int128)low * dv.d) >> 64);
+#else
+    return a % dv.d;
+#endif
+}
+
+/* ---- one key -> partition ----------------------------------------------- */
+/* Hash of a non-null key under a strategy, reduced to what is taken modulo n.
+ * Returns 1 with *h set, 0 for "partition 0", -1 for "the client decides". */
+FP_INLINE int fp_key_hash(const uint8_t *p, size_t len, int code, uint32_t *h) {
+    if (len == 0) {
+        int e = FP_EMPTY_OF(code);
+        if (e == FP_EMPTY_UNSET) return -1;
+        if (e == FP_EMPTY_ZERO) return 0;
+    }
+    switch (FP_HASH_OF(code)) {
+    case FP_H_MURMUR2:
+        *h = fp_murmur2(p, len) & 0x7fffffffU;
+        return 1;
+    case FP_H_CRC32:
+        *h = fp_crc32(p, len);
+        return 1;
+    case FP_H_FNV1A_ABS: {
+        uint32_t f = fp_fnv1a(p, len);
+        *h = (f & 0x80000000U) ? (0U - f) : f; /* abs of the int32; INT32_MIN -> 2^31 */
+        return 1;
+    }
+    case FP_H_FNV1A_MASK:
+        *h = fp_fnv1a(p, len) & 0x7fffffffU;
+        return 1;
+    case FP_H_FNV1A_U32:
+        *h = fp_fnv1a(p, len);
+        return 1;
+    case FP_H_KAFKAJS:
+        *h = fp_murmur2_kjs(p, len) & 0x7fffffffU;
+        return 1;
+    case FP_H_XXH32:
+        *h = fp_xxh32(p, len);
+        return 1;
+    default:
+        return -1;
+    }
+}
+
+/* One key, plain `%` (a single division is cheaper than a reciprocal). */
+FP_INLINE int32_t fp_partition_one(const uint8_t *p, size_t len, int code, uint32_t n) {
+    uint32_t h;
+    int r = fp_key_hash(p, len, code, &h);
+    return r > 0 ? (int32_t)(h % n) : (r == 0 ? 0 : -1);
+}
+
+FP_INLINE int32_t fp_partition_key(const uint8_t *p, size_t len, int code, fp_divisor dv) {
+    uint32_t h;
+    int r = fp_key_hash(p, len, code, &h);
+    return r > 0 ? (int32_t)fp_mod(h, dv) : (r == 0 ? 0 : -1);
+}
+
+/* Partition of a null (keyless) record under a strategy. */
+FP_INLINE int32_t fp_partition_null(int code, uint32_t n) {
+    static const uint8_t empty[1] = {0};
+    switch (FP_NULL_OF(code)) {
+    case FP_NULL_ZERO:
+        return 0;
+    case FP_NULL_AS_EMPTY:
+        return fp_partition_one(empty, 0, code & ~0xF0, n);
+    default:
+        return -1;
+    }
+}
+
+/* ---- batches ------------------------------------------------------------ */
+/* Keys given as pointer/length pairs; ptrs[i] == NULL is a null key.        */
+static void fp_batch_ptrs(const uint8_t **ptrs, const size_t *lens, size_t count,
+                          int code, uint32_t n, int32_t *out) {
+    fp_divisor dv = fp_divisor_make(n);
+    int32_t nullp = fp_partition_null(code, n);
+    size_t i;
+    if (code == FP_H_MURMUR2) { /* the Java strategy: the hot path */
+        for (i = 0; i < count; i++) {
+            const uint8_t *p = ptrs[i];
+            out[i] = p ? (int32_t)fp_mod(fp_murmur2(p, lens[i]) & 0x7fffffffU, dv) : nullp;
+        }
+        return;
+    }
+    for (i = 0; i < count; i++) {
+        const uint8_t *p = ptrs[i];
+        out[i] = p ? fp_partition_key(p, lens[i], code, dv) : nullp;
+    }
+}
+
+/* Fixed-width keys: key i is `width` bytes at base + i * stride.            */
+static void fp_batch_fixed(const uint8_t *base, ptrdiff_t stride, size_t width, size_t count,
+                           int code, uint32_t n, int32_t *out) {
+    fp_divisor dv = fp_divisor_make(n);
+    size_t i;
+    if (code == FP_H_MURMUR2 && width == 16) {
+        for (i = 0; i < count; i++)
+            out[i] = (int32_t)fp_mod(fp_murmur2(base + (ptrdiff_t)i * stride, 16) & 0x7fffffffU, dv);
+        return;
+    }
+    if (code == FP_H_MURMUR2) {
+        for (i = 0; i < count; i++)
+            out[i] = (int32_t)fp_mod(fp_murmur2(base + (ptrdiff_t)i * stride, width) & 0x7fffffffU, dv);
+        return;
+    }
+    for (i = 0; i < count; i++)
+        out[i] = fp_partition_key(base + (ptrdiff_t)i * stride, width, code, dv);
+}
+
+#endif /* FASTPART_KERNELS_H */
