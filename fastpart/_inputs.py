@@ -123,8 +123,9 @@ def batch_keys(keys: Any) -> List[Optional[bytes]]:
                 kind = table_kind(view)
                 if kind in ("fixed", "rows"):
                     return _table_keys(view)
-            if kind == "objects" and view.ndim != 1:
-                raise TypeError("a NumPy object array of keys must be 1-D; use .ravel()")
+                ndim = view.ndim
+            if ndim != 1:
+                raise TypeError(f"an array of {kind} keys must be 1-D, not {ndim}-D; use .ravel()")
             keys = keys.tolist() if hasattr(keys, "tolist") else list(keys)
     try:
         seq = keys if isinstance(keys, (list, tuple)) else list(keys)

@@ -395,9 +395,9 @@ def _array_item_hex(arr: Any, j: int) -> str:
     return bytes(arr[j]).hex()
 
 
-def test_serializers_numpy_match_java(java_serde):
-    """The NumPy paths of fastpart.serde: an array of every type, and float32 values that
-    carry every float32 bit pattern, signalling NaNs included, which a Python float cannot."""
+def test_serializers_numpy_arrays_match_java(java_serde):
+    """The NumPy array paths of fastpart.serde, every type; the float32 array carries every
+    float32 bit pattern, signalling NaNs included, which a Python float cannot."""
     np = pytest.importorskip("numpy")
     from fastpart import serde
 
@@ -430,14 +430,26 @@ def test_serializers_numpy_match_java(java_serde):
             h = _array_item_hex(got, j)
             if h != answers[i]:
                 rows.append(f"#{i} {typ} array {SERDE_CASES[i].note}: fastpart={h} java={answers[i]}")
-            if typ == "float32":  # and one NumPy float32 scalar at a time
-                total += 1
-                h = _fastpart_hex("float32", arr[j])
-                if h != answers[i]:
-                    rows.append(f"#{i} float32 scalar {SERDE_CASES[i].note}: fastpart={h} java={answers[i]}")
     if rows:
         pytest.fail("fastpart.serde (NumPy input) differs from the Java serializers: "
                     + _serde_report(rows, total, "values"), pytrace=False)
+
+
+def test_serializers_numpy_float32_scalars_match_java(java_serde):
+    """NumPy float32 scalars (one at a time) keep every float32 bit pattern too."""
+    np = pytest.importorskip("numpy")
+
+    answers = java_serde[VERSIONS[-1]]
+    idx = [i for i, c in enumerate(SERDE_CASES) if c.type == "float32" and len(c.java_text) == 10]
+    arr = np.array([int(SERDE_CASES[i].java_text, 16) for i in idx], dtype=np.uint32).view(np.float32)
+    rows = []
+    for j, i in enumerate(idx):
+        h = _fastpart_hex("float32", arr[j])
+        if h != answers[i]:
+            rows.append(f"#{i} float32 numpy scalar {SERDE_CASES[i].note}: fastpart={h} java={answers[i]}")
+    if rows:
+        pytest.fail("fastpart.serde.float32(numpy.float32) differs from FloatSerializer: "
+                    + _serde_report(rows, len(idx), "values"), pytrace=False)
 
 
 def test_serializers_same_in_every_version(java_serde):
