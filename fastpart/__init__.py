@@ -26,6 +26,7 @@ from ._grouping import Grouping
 from ._impl import IMPLEMENTATION, core as _core
 from ._strategies import STRATEGIES as _STRATEGIES, Strategy
 from ._version import __version__
+from .report import Comparison, compare, resize_impact
 
 murmur2 = _core.murmur2
 kafkajs_murmur2 = _core.kafkajs_murmur2
@@ -54,10 +55,6 @@ def strategies() -> Dict[str, Strategy]:
 
 def __getattr__(name: str) -> Any:
     # Optional parts load on first use, so `import fastpart` stays light.
-    if name == "compare":
-        from .compare import compare
-
-        return compare
     if name in ("RoundRobin", "Sticky", "UniformSticky"):
         from . import keyless
 
@@ -67,6 +64,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "IMPLEMENTATION",
+    "Comparison",
     "Grouping",
     "Strategy",
     "__version__",
@@ -78,6 +76,7 @@ __all__ = [
     "murmur2",
     "partition",
     "partition_many",
+    "resize_impact",
     "serde",
     "strategies",
     "to_positive",

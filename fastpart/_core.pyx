@@ -580,7 +580,7 @@ def group_by_partition(keys, num_partitions, *, strategy="java"):
     Example:
         >>> g = group_by_partition([b"a", b"b", b"a"], 3)
         >>> [(p, list(idx)) for p, idx in g]
-        [(1, [1]), (2, [0, 2])]
+        [(1, [0, 2]), (2, [1])]
     """
     parts = partition_many(keys, num_partitions, strategy=strategy)
     cdef carray pa = parts

@@ -372,7 +372,7 @@ def group_by_partition(keys: Any, num_partitions: int, *, strategy: str = "java"
     Example:
         >>> g = group_by_partition([b"a", b"b", b"a"], 3)
         >>> [(p, list(idx)) for p, idx in g]
-        [(1, [1]), (2, [0, 2])]
+        [(1, [0, 2]), (2, [1])]
     """
     from ._grouping import Grouping
 

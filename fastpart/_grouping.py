@@ -22,9 +22,9 @@ class Grouping:
         >>> import fastpart
         >>> g = fastpart.group_by_partition([b"a", b"b", b"a", None], 3)
         >>> g.counts()
-        {-1: 1, 1: 1, 2: 2}
+        {-1: 1, 1: 2, 2: 1}
         >>> [(p, list(ix)) for p, ix in g]
-        [(-1, [3]), (1, [1]), (2, [0, 2])]
+        [(-1, [3]), (1, [0, 2]), (2, [1])]
     """
 
     __slots__ = ("partitions", "order", "partition_ids", "offsets")

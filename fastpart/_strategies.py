@@ -55,7 +55,7 @@ class Strategy:
 
     Example:
         >>> import fastpart
-        >>> s = fastpart.strategies()["sarama"]
+        >>> s = fastpart.strategies()["sarama:hash"]
         >>> s.family, s.null_key
         ('fnv1a-abs', '-1 (client decides)')
     """

@@ -497,3 +497,10 @@ def test_public_api():
     for name in fastpart.__all__:
         assert hasattr(fastpart, name), name
     assert fastpart.partition(b"21", 10) == 0
+
+
+def test_native_docstring_examples(native):
+    import doctest
+
+    result = doctest.testmod(native, verbose=False)
+    assert result.attempted > 5 and result.failed == 0

@@ -1,0 +1,7 @@
+"""``python -m fastpart``: the same command line as ``fastpart``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
