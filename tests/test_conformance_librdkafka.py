@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import subprocess
 import sys
+import warnings
 from array import array
 from typing import Dict, List, Optional, Tuple
 
@@ -141,10 +143,16 @@ def rdk(corpus):
     # without a C compiler every call goes through ctypes (~5-10 s more, still
     # every record).
     cc = shutil.which("cc")
-    helper = H.build_batch_helper(cc, cache_dir("librdkafka-batch")) if cc else None
+    helper = None
+    if cc:
+        try:
+            helper = H.build_batch_helper(cc, cache_dir("librdkafka-batch"))
+        except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+            warnings.warn(f"librdkafka batch loop not built, calling through ctypes per key: {exc}")
     lib = Librdkafka(H.Librdkafka(path, helper), corpus)
     yield lib
     lib.close()
+    _EXPECTED.clear()
 
 
 _EXPECTED: Dict[Tuple[str, str, int], object] = {}
