@@ -5,13 +5,16 @@ kafka-clients version in :data:`VERSIONS` and run on that version's own jars, so
 answers come from the real client code (``Utils.murmur2``, ``BuiltInPartitioner``,
 ``DefaultPartitioner``, the serializers).
 
-Build: Maven (``mvn -q -B process-classes``) with ``-Dkafka.version=<v>`` and
-``-Dharness.build.dir=<cache>/<v>``; it compiles the harness into ``classes/`` and copies
-kafka-clients plus its runtime dependencies into ``lib/``.  Everything lives under
+Build: ``pom.xml`` builds one version (``mvn -q -B process-classes -Dkafka.version=<v>
+-Dharness.build.dir=<dir>`` compiles the harness into ``<dir>/classes`` and copies
+kafka-clients plus its runtime dependencies into ``<dir>/lib``).  To pay Maven's start-up
+once, :func:`build` runs a single reactor whose modules are copies of that pom with the
+version fixed, one per version still to build.  Everything lives under
 ``cache_dir("java", tree_digest(tests/harness/java))``, one folder per version, marked
-complete by a ``BUILD-OK`` file, so a second run (or a second pytest worker) reuses it
-without starting Maven.  Maven's downloads go to the default local repository (~/.m2).
-Maven output is swallowed unless the build fails, then it is the failure message.
+complete by a ``BUILD-OK`` file, so a second run (or a second pytest worker, behind a file
+lock) reuses it without starting Maven.  Maven's downloads go to the default local
+repository (~/.m2).  Maven output is swallowed unless the build fails; then it is the
+failure message.
 
 Harness modes and formats (the Java file documents the same):
 
@@ -42,6 +45,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -93,41 +97,76 @@ def _classpath(folder: Path) -> str:
     return os.pathsep.join([str(folder / "classes"), str(folder / "lib" / "*")])
 
 
-def _build_one(version: str, base: Path, mvn: str) -> str:
-    folder = base / version
-    ok = folder / "BUILD-OK"
-    if ok.exists():
-        return _classpath(folder)
-    with open(base / f".{version}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # another pytest worker may be building it
-        if ok.exists():
-            return _classpath(folder)
+def _module_pom(version: str, folder: Path) -> str:
+    """pom.xml rewritten into a reactor module that builds *version* into *folder*."""
+    pom = (JAVA_DIR / "pom.xml").read_text(encoding="utf-8")
+    edits = [
+        ("<artifactId>partition-harness</artifactId>", f"<artifactId>partition-harness-{version}</artifactId>"),
+        (re.compile(r"<kafka\.version>[^<]*</kafka\.version>"), f"<kafka.version>{version}</kafka.version>"),
+        (re.compile(r"<harness\.build\.dir>[^<]*</harness\.build\.dir>"),
+         f"<harness.build.dir>{folder}</harness.build.dir>"),
+        ("<build>", f"<build>\n    <sourceDirectory>{JAVA_DIR / 'src' / 'main' / 'java'}</sourceDirectory>"),
+    ]
+    for old, new in edits:
+        if isinstance(old, str):
+            count = pom.count(old)
+            pom = pom.replace(old, new, 1)
+        else:
+            pom, count = old.subn(lambda _m: new, pom, count=1)
+        if count < 1:
+            raise RuntimeError(f"java_harness: {JAVA_DIR / 'pom.xml'} no longer has {getattr(old, 'pattern', old)!r}")
+    return pom
+
+
+def _maven_build(versions: Sequence[str], base: Path, mvn: str) -> None:
+    """Build all *versions* in ONE Maven run: a reactor with one generated module per version
+    (each a copy of pom.xml with the version fixed), which costs one Maven start-up instead
+    of one per version."""
+    reactor = base / "reactor"
+    if reactor.exists():
+        shutil.rmtree(reactor)
+    reactor.mkdir()
+    modules = []
+    for v in versions:
+        folder = base / v
         if folder.exists():
             shutil.rmtree(folder)  # a half-finished build
-        cmd = [
-            mvn, "-q", "-B", "-Dstyle.color=never",
-            "-f", str(JAVA_DIR / "pom.xml"),
-            f"-Dkafka.version={version}",
-            f"-Dharness.build.dir={folder}",
-            "process-classes",
-        ]
-        try:
-            proc = subprocess.run(
-                cmd, cwd=JAVA_DIR, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, timeout=BUILD_TIMEOUT,
-            )
-        except subprocess.TimeoutExpired as e:
-            out = (e.stdout or b"").decode("utf-8", "replace")
-            _fail(f"Maven build of the Java harness for kafka-clients {version} timed out "
-                  f"after {BUILD_TIMEOUT}s:\n$ {' '.join(cmd)}\n{out[-20000:]}")
-        out = proc.stdout.decode("utf-8", "replace")
-        jar = folder / "lib" / f"kafka-clients-{version}.jar"
-        cls = folder / "classes" / f"{MAIN_CLASS}.class"
-        if proc.returncode != 0 or not jar.exists() or not cls.exists():
-            _fail(f"Maven build of the Java harness for kafka-clients {version} failed "
-                  f"(exit {proc.returncode}):\n$ {' '.join(cmd)}\n{out[-20000:]}")
-        ok.write_text(" ".join(cmd) + "\n")
-    return _classpath(folder)
+        (reactor / f"kafka-{v}").mkdir()
+        (reactor / f"kafka-{v}" / "pom.xml").write_text(_module_pom(v, folder), encoding="utf-8")
+        modules.append(f"    <module>kafka-{v}</module>")
+    (reactor / "pom.xml").write_text(
+        "<project xmlns=\"http://maven.apache.org/POM/4.0.0\">\n"
+        "  <modelVersion>4.0.0</modelVersion>\n"
+        "  <groupId>fastpart.conformance</groupId>\n"
+        "  <artifactId>partition-harness-reactor</artifactId>\n"
+        "  <version>1</version>\n"
+        "  <packaging>pom</packaging>\n"
+        "  <modules>\n" + "\n".join(modules) + "\n  </modules>\n"
+        "</project>\n",
+        encoding="utf-8",
+    )
+    cmd = [mvn, "-q", "-B", "-Dstyle.color=never", "-f", str(reactor / "pom.xml"), "process-classes"]
+    try:
+        proc = subprocess.run(
+            cmd, cwd=reactor, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, timeout=BUILD_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired as e:
+        out = (e.stdout or b"").decode("utf-8", "replace")
+        _fail(f"Maven build of the Java harness timed out after {BUILD_TIMEOUT}s:\n"
+              f"$ {' '.join(cmd)}\n{out[-20000:]}")
+    out = proc.stdout.decode("utf-8", "replace")
+    broken = [
+        v for v in versions
+        if not (base / v / "lib" / f"kafka-clients-{v}.jar").exists()
+        or not (base / v / "classes" / f"{MAIN_CLASS}.class").exists()
+    ]
+    if proc.returncode != 0 or broken:
+        _fail(f"Maven build of the Java harness failed (exit {proc.returncode}"
+              f"{', nothing built for ' + ', '.join(broken) if broken else ''}):\n"
+              f"$ {' '.join(cmd)}\n{out[-20000:]}")
+    for v in versions:
+        (base / v / "BUILD-OK").write_text(" ".join(cmd) + "\n")
 
 
 def build(versions: Sequence[str] = VERSIONS) -> Dict[str, str]:
@@ -137,13 +176,21 @@ def build(versions: Sequence[str] = VERSIONS) -> Dict[str, str]:
     """
     tools = _tools()
     base = build_dir()
-    return {v: _build_one(v, base, tools["mvn"]) for v in versions}
+    todo = [v for v in versions if not (base / v / "BUILD-OK").exists()]
+    if todo:
+        with open(base / ".build.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # another pytest worker may be building
+            todo = [v for v in versions if not (base / v / "BUILD-OK").exists()]
+            if todo:
+                _maven_build(todo, base, tools["mvn"])
+    return {v: _classpath(base / v) for v in versions}
 
 
 def _run(version: str, args: Sequence[str]) -> str:
     java = _tools()["java"]
     classpath = build([version])[version]
-    cmd = [java, "-XX:+UseSerialGC", "-Xss4m", "-cp", classpath, MAIN_CLASS, *args]
+    # short runs: the serial GC and the C1 compiler alone use the least CPU (two cores here)
+    cmd = [java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", classpath, MAIN_CLASS, *args]
     try:
         proc = subprocess.run(
             cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

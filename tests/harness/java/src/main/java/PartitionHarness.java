@@ -46,8 +46,8 @@
  *     (empty hex for zero bytes), or "<type>\tx" when this kafka-clients version has no such
  *     serializer (UUIDSerializer is 2.1+).
  *
- * All output is buffered (one write per line at most); a 100,000-key corpus x 8 counts runs in
- * well under a few seconds.  Errors go to stderr with exit status 2.
+ * All output is buffered (one write per output line); a 100,000-key corpus x 8 counts takes about
+ * a second.  Bad input or a failure: a message or stack trace on stderr and a non-zero exit status.
  */
 
 import java.io.BufferedWriter;
