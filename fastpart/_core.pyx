@@ -46,7 +46,9 @@ cdef extern from "_kernels.h" nogil:
     ctypedef struct fp_divisor:
         uint32_t d
         uint64_t m
-    void fp_crc32_init()
+    void fp_init()
+    int fp_simd_enabled()
+    void fp_simd_set(int on)
     uint32_t fp_murmur2(const uint8_t *p, size_t n)
     uint32_t fp_murmur2_kjs(const uint8_t *p, size_t n)
     uint32_t fp_crc32(const uint8_t *p, size_t n)
@@ -59,7 +61,19 @@ cdef extern from "_kernels.h" nogil:
     void fp_batch_fixed(const uint8_t *base, Py_ssize_t stride, size_t width, size_t count,
                         int code, uint32_t parts, int32_t *out)
 
-fp_crc32_init()
+fp_init()
+
+
+def _simd(on=None):
+    """Whether the AVX2 kernels run; ``_simd(False)`` switches them off (tests).
+
+    Example:
+        >>> _simd() in (True, False)
+        True
+    """
+    if on is not None:
+        fp_simd_set(1 if on else 0)
+    return bool(fp_simd_enabled())
 
 cdef dict _CODES = dict(_CODES_PY)
 cdef str _JAVA = "java"
@@ -181,8 +195,13 @@ def to_positive(h):
 
 # ----------------------------------------------------------------- one key
 
-def partition(key, num_partitions, *, strategy="java"):
-    """The partition a client picks for a keyed record.
+def _partition_full(key, num_partitions, *, strategy="java"):
+    """The partition a client picks for a keyed record (every input form).
+
+    ``partition`` below is a METH_FASTCALL C function that answers the common
+    call -- ``partition(bytes_or_str, int)`` with the Java strategy -- itself
+    and hands every other call to this function, so both give the same
+    answers and errors.
 
     Args:
         key: ``bytes``-like, ``str`` (UTF-8 as Java's StringSerializer), or
@@ -195,9 +214,9 @@ def partition(key, num_partitions, *, strategy="java"):
         (keyless records, random partitioners).
 
     Example:
-        >>> partition(b"21", 10)
+        >>> _partition_full(b"21", 10)
         0
-        >>> partition(None, 10)
+        >>> _partition_full(None, 10)
         -1
     """
     cdef int code = _code_of(strategy)
@@ -219,6 +238,12 @@ def partition(key, num_partitions, *, strategy="java"):
         PyErr_Clear()  # lone surrogates: Java's encoder writes '?'
     b = _slow_key(key, None)
     return fp_partition_one(<const uint8_t *>PyBytes_AS_STRING(b), PyBytes_GET_SIZE(b), code, n)
+
+
+cdef extern from "_fastcall.h":
+    object fp_make_partition(object full, object java, object module_name)
+
+partition = fp_make_partition(_partition_full, _JAVA, __name__)
 
 
 # ------------------------------------------------------------------ batches

@@ -20,6 +20,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(_MSC_VER)
@@ -317,6 +318,131 @@ FP_INLINE int32_t fp_partition_null(int code, uint32_t n) {
     }
 }
 
+/* ---- AVX2: eight murmur2 chains side by side (x86-64, chosen at run time) --
+ * Wheels target baseline x86-64, so this code is compiled with a per-function
+ * target attribute and used only when the CPU reports AVX2.  Eight keys of
+ * one length are hashed in the eight 32-bit lanes (vpmulld), and the modulo
+ * is done in lanes too: q = floor(h * (1.0 / n)) in float64 is exact or one
+ * too small for h, n < 2^31 (its error is below 2^-20 / n, and the distance
+ * to the next multiple of n is at least 1 / n), so r = h - q * n lies in
+ * [0, 2n) and min_u32(r, r - n) corrects it.  The scalar kernel above is the
+ * reference; tests compare both on every length.                           */
+#if !defined(FASTPART_NO_SIMD) && (defined(__x86_64__) || defined(_M_X64)) && \
+    (defined(__GNUC__) || defined(__clang__))
+#define FP_HAVE_AVX2 1
+#include <immintrin.h>
+
+static int fp_cpu_avx2 = 0;
+
+#define FP_AVX2 __attribute__((target("avx2")))
+
+FP_INLINE FP_AVX2 __m256i fp_lanes_load(const uint8_t *const *p, size_t off) {
+    uint32_t w[8];
+    int l;
+    for (l = 0; l < 8; l++) memcpy(&w[l], p[l] + off, 4);
+    return _mm256_loadu_si256((const __m256i *)w);
+}
+
+/* (murmur2 & 0x7fffffff) % n for 8 keys of `len` bytes at p[0..7]. */
+FP_INLINE FP_AVX2 __m256i fp_java_x8(const uint8_t *const *p, size_t len, __m256i nv, __m256d inv) {
+    const __m256i m = _mm256_set1_epi32((int)FP_M2_M);
+    __m256i h = _mm256_set1_epi32((int)(FP_M2_SEED ^ (uint32_t)len));
+    size_t nblocks = len >> 2, j, rem = len & 3;
+    __m256d lo, hi;
+    __m256i q, r;
+    for (j = 0; j < nblocks; j++) {
+        __m256i k = fp_lanes_load(p, 4 * j);
+        k = _mm256_mullo_epi32(k, m);
+        k = _mm256_xor_si256(k, _mm256_srli_epi32(k, 24));
+        k = _mm256_mullo_epi32(k, m);
+        h = _mm256_xor_si256(_mm256_mullo_epi32(h, m), k);
+    }
+    if (rem) {
+        uint32_t t[8];
+        size_t b = 4 * nblocks;
+        int l;
+        for (l = 0; l < 8; l++) {
+            const uint8_t *x = p[l] + b;
+            uint32_t v = x[0];
+            if (rem >= 2) v |= (uint32_t)x[1] << 8;
+            if (rem == 3) v |= (uint32_t)x[2] << 16;
+            t[l] = v;
+        }
+        h = _mm256_xor_si256(h, _mm256_loadu_si256((const __m256i *)t));
+        h = _mm256_mullo_epi32(h, m);
+    }
+    h = _mm256_xor_si256(h, _mm256_srli_epi32(h, 13));
+    h = _mm256_mullo_epi32(h, m);
+    h = _mm256_xor_si256(h, _mm256_srli_epi32(h, 15));
+    h = _mm256_and_si256(h, _mm256_set1_epi32(0x7fffffff));
+    lo = _mm256_floor_pd(_mm256_mul_pd(_mm256_cvtepi32_pd(_mm256_castsi256_si128(h)), inv));
+    hi = _mm256_floor_pd(_mm256_mul_pd(_mm256_cvtepi32_pd(_mm256_extracti128_si256(h, 1)), inv));
+    q = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm256_cvttpd_epi32(lo)), _mm256_cvttpd_epi32(hi), 1);
+    r = _mm256_sub_epi32(h, _mm256_mullo_epi32(q, nv));
+    return _mm256_min_epu32(r, _mm256_sub_epi32(r, nv));
+}
+
+/* Java partitions of `count` keys of `width` bytes at base + i * stride. */
+static FP_AVX2 size_t fp_java_fixed_avx2(const uint8_t *base, ptrdiff_t stride, size_t width,
+                                         size_t count, uint32_t n, int32_t *out) {
+    const __m256i nv = _mm256_set1_epi32((int)n);
+    const __m256d inv = _mm256_set1_pd(1.0 / (double)n);
+    size_t i;
+    const uint8_t *p[8];
+    for (i = 0; i + 8 <= count; i += 8) {
+        int l;
+        for (l = 0; l < 8; l++) p[l] = base + (ptrdiff_t)(i + l) * stride;
+        _mm256_storeu_si256((__m256i *)(out + i), fp_java_x8(p, width, nv, inv));
+    }
+    return i;
+}
+
+/* Java partitions of pointer/length keys: runs of 8 equal-length non-null
+ * keys go through the lanes; returns nothing, fills what it handled and
+ * leaves the others (done[i] == 0) to the scalar loop. */
+static FP_AVX2 void fp_java_ptrs_avx2(const uint8_t **ptrs, const size_t *lens, size_t count,
+                                      uint32_t n, int32_t *out, uint8_t *done) {
+    const __m256i nv = _mm256_set1_epi32((int)n);
+    const __m256d inv = _mm256_set1_pd(1.0 / (double)n);
+    size_t i;
+    for (i = 0; i + 8 <= count; i += 8) {
+        size_t len = lens[i];
+        int l, ok = 1;
+        for (l = 0; l < 8; l++)
+            if (ptrs[i + l] == NULL || lens[i + l] != len) { ok = 0; break; }
+        if (!ok || len > 4096) continue;
+        _mm256_storeu_si256((__m256i *)(out + i), fp_java_x8(ptrs + i, len, nv, inv));
+        memset(done + i, 1, 8);
+    }
+}
+#endif
+
+static void fp_init(void) {
+    fp_crc32_init();
+#ifdef FP_HAVE_AVX2
+    __builtin_cpu_init();
+    fp_cpu_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+#endif
+}
+
+/* 1 when the AVX2 kernels are compiled in and the CPU runs them. */
+static int fp_simd_enabled(void) {
+#ifdef FP_HAVE_AVX2
+    return fp_cpu_avx2;
+#else
+    return 0;
+#endif
+}
+
+/* Tests switch the wide kernels off to compare them with the scalar ones. */
+static void fp_simd_set(int on) {
+#ifdef FP_HAVE_AVX2
+    fp_cpu_avx2 = on ? (__builtin_cpu_supports("avx2") ? 1 : 0) : 0;
+#else
+    (void)on;
+#endif
+}
+
 /* ---- batches ------------------------------------------------------------ */
 /* Keys given as pointer/length pairs; ptrs[i] == NULL is a null key.        */
 static void fp_batch_ptrs(const uint8_t **ptrs, const size_t *lens, size_t count,
@@ -325,6 +451,23 @@ static void fp_batch_ptrs(const uint8_t **ptrs, const size_t *lens, size_t count
     int32_t nullp = fp_partition_null(code, n);
     size_t i;
     if (code == FP_H_MURMUR2) { /* the Java strategy: the hot path */
+#ifdef FP_HAVE_AVX2
+        if (fp_cpu_avx2 && count >= 8) {
+            uint8_t small[1024];
+            uint8_t *done = count <= sizeof(small) ? small : (uint8_t *)malloc(count);
+            if (done != NULL) {
+                memset(done, 0, count);
+                fp_java_ptrs_avx2(ptrs, lens, count, n, out, done);
+                for (i = 0; i < count; i++) {
+                    const uint8_t *p = ptrs[i];
+                    if (done[i]) continue;
+                    out[i] = p ? (int32_t)fp_mod(fp_murmur2(p, lens[i]) & 0x7fffffffU, dv) : nullp;
+                }
+                if (done != small) free(done);
+                return;
+            }
+        }
+#endif
         for (i = 0; i < count; i++) {
             const uint8_t *p = ptrs[i];
             out[i] = p ? (int32_t)fp_mod(fp_murmur2(p, lens[i]) & 0x7fffffffU, dv) : nullp;
@@ -341,18 +484,21 @@ static void fp_batch_ptrs(const uint8_t **ptrs, const size_t *lens, size_t count
 static void fp_batch_fixed(const uint8_t *base, ptrdiff_t stride, size_t width, size_t count,
                            int code, uint32_t n, int32_t *out) {
     fp_divisor dv = fp_divisor_make(n);
-    size_t i;
-    if (code == FP_H_MURMUR2 && width == 16) {
-        for (i = 0; i < count; i++)
-            out[i] = (int32_t)fp_mod(fp_murmur2(base + (ptrdiff_t)i * stride, 16) & 0x7fffffffU, dv);
-        return;
-    }
+    size_t i = 0;
     if (code == FP_H_MURMUR2) {
-        for (i = 0; i < count; i++)
+#ifdef FP_HAVE_AVX2
+        if (fp_cpu_avx2 && width <= 4096) i = fp_java_fixed_avx2(base, stride, width, count, n, out);
+#endif
+        if (width == 16) {
+            for (; i < count; i++)
+                out[i] = (int32_t)fp_mod(fp_murmur2(base + (ptrdiff_t)i * stride, 16) & 0x7fffffffU, dv);
+            return;
+        }
+        for (; i < count; i++)
             out[i] = (int32_t)fp_mod(fp_murmur2(base + (ptrdiff_t)i * stride, width) & 0x7fffffffU, dv);
         return;
     }
-    for (i = 0; i < count; i++)
+    for (; i < count; i++)
         out[i] = fp_partition_key(base + (ptrdiff_t)i * stride, width, code, dv);
 }
 

@@ -131,8 +131,10 @@ def float32(value: Any) -> Any:
         with np.errstate(over="ignore"):
             return np.ascontiguousarray(value.astype(">f4").ravel()).view("S4")
     if type(value).__module__ == "numpy" and getattr(value, "dtype", None) is not None:
-        if str(value.dtype) == "float32":
-            return value.astype(">f4").tobytes()
+        if str(value.dtype) == "float32":  # keep the exact bits, NaN payloads included
+            import numpy as np
+
+            return np.asarray(value, dtype=">f4").tobytes()
     x = _real(value, "FloatSerializer")
     try:
         return struct.pack(">f", x)

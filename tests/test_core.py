@@ -504,3 +504,28 @@ def test_native_docstring_examples(native):
 
     result = doctest.testmod(native, verbose=False)
     assert result.attempted > 5 and result.failed == 0
+
+
+def test_simd_kernels_match_scalar(native):
+    """The AVX2 lanes (when the CPU has them) give the scalar kernel's answers."""
+    np = pytest.importorskip("numpy")
+    import random
+
+    rng = random.Random(7)
+    keys = [rng.randbytes(rng.randrange(0, 80)) for _ in range(2000)]
+    for length in range(0, 200):
+        keys += [rng.randbytes(length) for _ in range(9)]
+    keys += [b"\xff" * 16] * 16 + [None] * 3 + [b"\x00" * 36] * 8
+    counts = [1, 2, 3, 7, 12, 1000, 10007, 65536, 2**30 + 1, 2**31 - 2, 2**31 - 1]
+    try:
+        for n in counts:
+            native._simd(True)
+            wide = list(native.partition_many(keys, n))
+            tables = {w: np.frombuffer(rng.randbytes(w * 1003), dtype=np.uint8).reshape(1003, w) for w in (0, 1, 4, 7, 16, 36, 101)}
+            wide_t = {w: list(native.partition_many(t, n)) for w, t in tables.items()}
+            native._simd(False)
+            assert wide == list(native.partition_many(keys, n))
+            for w, t in tables.items():
+                assert wide_t[w] == list(native.partition_many(t, n)), (w, n)
+    finally:
+        native._simd(True)

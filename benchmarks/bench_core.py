@@ -1,0 +1,283 @@
+"""fastpart against its peers and a plain C loop, in one run, as ratios.
+
+Run: ``python benchmarks/bench_core.py`` (``--quick`` for a short run,
+``--markdown`` to print the tables as Markdown for the README).
+
+Peers (each skipped with a note when not installed): kafka-python's pure
+murmur2, aiokafka's DefaultPartitioner, ``confluent_kafka.murmur2``
+(librdkafka through its binding), ``mmh3.hash`` (a fast C extension with a
+different hash: the call-cost reference), ``len`` (the floor of any
+per-key Python call), a NumPy-vectorised murmur2, and a plain C loop over
+contiguous keys compiled here with ``cc -O2`` (skipped without a compiler).
+
+Every measured figure is the best of ``--repeat`` runs; ratios are taken
+within this one run, so they hold across machines better than nanoseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import os
+import platform
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Callable, Dict, List, Optional, Tuple
+
+import fastpart
+
+N_PARTS = 12
+M = 0x5BD1E995
+
+
+def best(fn: Callable[[], object], repeat: int) -> float:
+    """Best wall time of *repeat* runs of *fn*, in seconds."""
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+# ---------------------------------------------------------------- the peers
+
+def peers_single() -> Dict[str, Optional[Callable[[list], list]]]:
+    """Each peer as a function running a list comprehension over the keys.
+
+    The call sits directly in the comprehension (no wrapper lambda per key),
+    so the figure is the cost of one call as a user would write it.
+    """
+    out: Dict[str, Optional[Callable[[list], list]]] = {}
+    part = fastpart.partition
+    n = N_PARTS
+    out["fastpart.partition"] = lambda keys: [part(k, n) for k in keys]
+    try:
+        import confluent_kafka
+
+        cm = confluent_kafka.murmur2
+        out["confluent_kafka.murmur2"] = lambda keys: [cm(k, n) for k in keys]
+    except (ImportError, AttributeError):
+        out["confluent_kafka.murmur2"] = None
+    try:
+        import mmh3
+
+        mh = mmh3.hash
+        out["mmh3.hash (other hash)"] = lambda keys: [mh(k) for k in keys]
+    except ImportError:
+        out["mmh3.hash (other hash)"] = None
+    try:
+        from kafka.partitioner.default import murmur2 as kp_murmur2
+
+        out["kafka-python murmur2"] = lambda keys: [(kp_murmur2(k) & 0x7FFFFFFF) % n for k in keys]
+    except ImportError:
+        out["kafka-python murmur2"] = None
+    try:
+        from aiokafka.partitioner import DefaultPartitioner
+
+        dp = DefaultPartitioner()
+        parts = list(range(N_PARTS))
+        out["aiokafka DefaultPartitioner"] = lambda keys: [dp(k, parts, parts) for k in keys]
+    except ImportError:
+        out["aiokafka DefaultPartitioner"] = None
+    out["len (floor)"] = lambda keys: [len(k) for k in keys]
+    return out
+
+
+def numpy_murmur2_partition(np, table):
+    """Vectorised Java murmur2 over an (N, w) uint8 matrix, then mask and mod."""
+    n, w = table.shape
+    nblocks = w // 4
+    h = np.full(n, (0x9747B28C ^ w) & 0xFFFFFFFF, dtype=np.uint32)
+    m = np.uint32(M)
+    if nblocks:
+        blocks = np.ascontiguousarray(table[:, : nblocks * 4]).view("<u4")
+        for i in range(nblocks):
+            k = blocks[:, i] * m
+            k ^= k >> np.uint32(24)
+            k *= m
+            h *= m
+            h ^= k
+    rem = w & 3
+    base = nblocks * 4
+    if rem:
+        if rem == 3:
+            h ^= table[:, base + 2].astype(np.uint32) << np.uint32(16)
+        if rem >= 2:
+            h ^= table[:, base + 1].astype(np.uint32) << np.uint32(8)
+        h ^= table[:, base].astype(np.uint32)
+        h *= m
+    h ^= h >> np.uint32(13)
+    h *= m
+    h ^= h >> np.uint32(15)
+    return ((h & np.uint32(0x7FFFFFFF)) % np.uint32(N_PARTS)).astype(np.int32)
+
+
+C_LOOP = r"""
+#include <stdint.h>
+#include <stddef.h>
+#include <string.h>
+#include <time.h>
+static uint32_t murmur2(const uint8_t *data, size_t length) {
+    uint32_t m = 0x5bd1e995u, h = 0x9747b28cu ^ (uint32_t)length;
+    size_t i, n4 = length / 4;
+    for (i = 0; i < n4; i++) {
+        uint32_t k; memcpy(&k, data + 4 * i, 4);
+        k *= m; k ^= k >> 24; k *= m; h *= m; h ^= k;
+    }
+    const uint8_t *t = data + 4 * n4;
+    switch (length & 3) {
+    case 3: h ^= (uint32_t)t[2] << 16;
+    case 2: h ^= (uint32_t)t[1] << 8;
+    case 1: h ^= t[0]; h *= m;
+    }
+    h ^= h >> 13; h *= m; h ^= h >> 15;
+    return h;
+}
+/* keys of `width` bytes back to back; runtime `% n`; returns ns spent */
+double run(const uint8_t *keys, size_t count, size_t width, uint32_t n, int32_t *out) {
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (size_t i = 0; i < count; i++)
+        out[i] = (int32_t)((murmur2(keys + i * width, width) & 0x7fffffffu) % n);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    return (b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec);
+}
+"""
+
+
+def build_c_loop() -> Tuple[Optional[Callable], str]:
+    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    if cc is None or os.name == "nt":
+        return None, "no C compiler"
+    d = tempfile.mkdtemp(prefix="fastpart-bench-")
+    src, lib = os.path.join(d, "loop.c"), os.path.join(d, "loop.so")
+    with open(src, "w") as f:
+        f.write(C_LOOP)
+    r = subprocess.run([cc, "-O2", "-shared", "-fPIC", src, "-o", lib], capture_output=True, text=True)
+    if r.returncode:
+        return None, f"cc failed: {r.stderr[:200]}"
+    so = ctypes.CDLL(lib)
+    so.run.restype = ctypes.c_double
+    so.run.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_uint32, ctypes.c_void_p]
+    return so.run, f"{os.path.basename(cc)} -O2"
+
+
+# ------------------------------------------------------------------ report
+
+def fmt_table(headers: List[str], rows: List[List[str]], markdown: bool) -> str:
+    if markdown:
+        lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+        lines += ["| " + " | ".join(r) + " |" for r in rows]
+        return "\n".join(lines)
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths))]
+    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+    return "\n".join(out)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer keys and repeats")
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--markdown", action="store_true")
+    args = ap.parse_args(argv)
+    repeat = 3 if args.quick else args.repeat
+    rng = random.Random(1)
+    sizes = [16, 36, 100, 1000]
+    count_for = {16: 200_000, 36: 200_000, 100: 200_000, 1000: 20_000}
+    if args.quick:
+        count_for = {k: v // 10 for k, v in count_for.items()}
+
+    print(f"fastpart {fastpart.__version__} ({fastpart.IMPLEMENTATION} core), Python {platform.python_version()}, "
+          f"{platform.machine()}, {os.cpu_count()} CPUs; best of {repeat}; n = {N_PARTS} partitions\n")
+
+    single = peers_single()
+    missing = [k for k, v in single.items() if v is None]
+    # ---- single key
+    results: Dict[Tuple[str, int], float] = {}
+    for size in sizes:
+        keys = [rng.randbytes(size) for _ in range(count_for[size])]
+        if size == 36:  # UUID strings as bytes, the common real key
+            keys = [("%08x-%04x-%04x-%04x-%012x" % (rng.getrandbits(32), rng.getrandbits(16), rng.getrandbits(16),
+                                                    rng.getrandbits(16), rng.getrandbits(48))).encode() for _ in keys]
+        for name, fn in single.items():
+            if fn is None:
+                continue
+            if name.startswith(("kafka-python", "aiokafka")) and size == 1000:
+                sub = keys[: len(keys) // 10]
+            else:
+                sub = keys
+            slow = name.startswith(("kafka-python", "aiokafka"))
+            t = best(lambda: fn(sub), 2 if slow else repeat)
+            results[(name, size)] = t / len(sub) * 1e9
+    headers = ["per key, one call each (ns)"] + [f"{s} B" for s in sizes]
+    rows = [[name] + [f"{results[(name, s)]:,.0f}" for s in sizes] for name in single if single[name] is not None]
+    print(fmt_table(headers, rows, args.markdown))
+    print()
+    ratio_rows = []
+    for peer in ("confluent_kafka.murmur2", "kafka-python murmur2", "aiokafka DefaultPartitioner", "mmh3.hash (other hash)"):
+        if single.get(peer) is None:
+            continue
+        ratio_rows.append([f"fastpart.partition vs {peer}"] +
+                          [f"{results[(peer, s)] / results[('fastpart.partition', s)]:.1f}x faster" for s in sizes])
+    ratio_rows.append(["fastpart.partition / len floor"] +
+                      [f"{results[('fastpart.partition', s)] / results[('len (floor)', s)]:.2f}x" for s in sizes])
+    print(fmt_table(["single-key ratio"] + [f"{s} B" for s in sizes], ratio_rows, args.markdown))
+    print()
+
+    # ---- batches
+    try:
+        import numpy as np
+    except ImportError:
+        np = None
+    c_run, c_note = build_c_loop()
+    brows = []
+    bratio = []
+    for size in sizes:
+        count = count_for[size] * (5 if size <= 36 else 1)
+        keys = [rng.randbytes(size) for _ in range(count)]
+        part = fastpart.partition
+        loop_t = best(lambda: [part(k, N_PARTS) for k in keys], repeat) / count * 1e9
+        many_t = best(lambda: fastpart.partition_many(keys, N_PARTS), repeat) / count * 1e9
+        row = {"partition() loop": loop_t, "partition_many(list)": many_t}
+        if np is not None:
+            table = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(count, size)
+            sarr = table.view(f"S{size}").ravel()
+            out = np.empty(count, dtype=np.int32)
+            row["partition_many(S array)"] = best(lambda: fastpart.partition_many(sarr, N_PARTS, out=out), repeat) / count * 1e9
+            ref = numpy_murmur2_partition(np, table)
+            assert (ref == np.asarray(fastpart.partition_many(sarr, N_PARTS))).all(), "NumPy murmur2 disagrees"
+            row["NumPy-vectorised murmur2"] = best(lambda: numpy_murmur2_partition(np, table), repeat) / count * 1e9
+        if c_run is not None:
+            buf = b"".join(keys)
+            cout = (ctypes.c_int32 * count)()
+            row[f"plain C loop ({c_note})"] = min(c_run(buf, count, size, N_PARTS, cout) for _ in range(repeat)) / count
+            assert list(cout[:100]) == list(fastpart.partition_many(keys[:100], N_PARTS)), "C loop disagrees"
+        brows.append((size, row))
+    names = list(brows[0][1])
+    print(fmt_table(["batch (ns per key)"] + [f"{s} B" for s, _ in brows],
+                    [[n] + [f"{r[n]:.1f}" for _, r in brows] for n in names], args.markdown))
+    print()
+    rr = [["partition_many(list) vs partition() loop"] + [f"{r['partition() loop'] / r['partition_many(list)']:.1f}x faster" for _, r in brows]]
+    if np is not None:
+        rr.append(["partition_many(S array) vs NumPy murmur2"] +
+                  [f"{r['NumPy-vectorised murmur2'] / r['partition_many(S array)']:.1f}x faster" for _, r in brows])
+    if c_run is not None:
+        cname = f"plain C loop ({c_note})"
+        rr.append(["partition_many(S array) / plain C loop time"] + [f"{r['partition_many(S array)'] / r[cname]:.2f}x" for _, r in brows])
+        rr.append(["partition_many(list) / plain C loop time"] + [f"{r['partition_many(list)'] / r[cname]:.2f}x" for _, r in brows])
+    print(fmt_table(["batch ratio"] + [f"{s} B" for s, _ in brows], rr, args.markdown))
+    if missing:
+        print(f"\nnot installed, not measured: {', '.join(missing)} (pip install 'fastpart[bench]')")
+    if c_run is None:
+        print(f"\nplain C loop not measured: {c_note}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
