@@ -195,7 +195,7 @@ def to_positive(h):
 
 # ----------------------------------------------------------------- one key
 
-def _partition_full(key, num_partitions, *, strategy="java"):
+def _partition_full(key, num_partitions, /, *, strategy="java"):
     """The partition a client picks for a keyed record (every input form).
 
     ``partition`` below is a METH_FASTCALL C function that answers the common

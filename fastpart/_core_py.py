@@ -303,7 +303,7 @@ def _partition_code(data: Optional[bytes], code: int, n: int) -> int:
     return hasher(data) % n
 
 
-def partition(key: Any, num_partitions: int, *, strategy: str = "java") -> int:
+def partition(key: Any, num_partitions: int, /, *, strategy: str = "java") -> int:
     """The partition a client picks for a keyed record.
 
     Args:

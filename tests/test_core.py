@@ -529,3 +529,9 @@ def test_simd_kernels_match_scalar(native):
                 assert wide_t[w] == list(native.partition_many(t, n)), (w, n)
     finally:
         native._simd(True)
+
+
+def test_partition_signature_is_positional(impl):
+    with pytest.raises(TypeError):
+        impl.partition(key=b"a", num_partitions=3)
+    assert impl.partition(b"a", 3, strategy="java") == impl.partition(b"a", 3)
