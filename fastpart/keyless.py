@@ -48,8 +48,8 @@ Example:
     >>> rr = RoundRobin()
     >>> [rr.next_partition("t", [0, 1, 2]) for _ in range(4)]
     [0, 1, 2, 0]
-    >>> [rr.next_partition("t", [0, 1, 2], [2, 0]) for _ in range(3)]
-    [0, 2, 0]
+    >>> [rr.next_partition("t", [0, 1, 2], [2, 0]) for _ in range(3)]   # counter 4, 5, 6
+    [2, 0, 2]
     >>> st = Sticky(seed=7)
     >>> p = st.next_partition("t", range(6))
     >>> st.next_partition("t", range(6)) == p
@@ -169,7 +169,7 @@ def record_size(key: Optional[bytes], value: Optional[bytes],
         >>> record_size(b"k", b"v")
         9
         >>> record_size(None, b"x" * 100, [("h", b"1")])
-        110
+        113
     """
     body = 3  # attributes, timestampDelta 0, offsetDelta 0
     for part in (key, value):
@@ -614,3 +614,63 @@ class UniformSticky(KeylessStrategy):
 
     def __repr__(self) -> str:
         return f"UniformSticky(batch_size={self.batch_size})"
+
+
+# ------------------------------------------------------------------ adapters
+
+def _check_keyless(keyless: Any) -> Any:
+    if not (callable(getattr(keyless, "next_partition", None)) and callable(getattr(keyless, "on_new_batch", None))):
+        raise TypeError(
+            "keyless must be a keyless strategy (fastpart.RoundRobin(), fastpart.Sticky(), "
+            f"fastpart.UniformSticky(), fastpart.keyless.RandomChoice()), not {type(keyless).__name__}"
+        )
+    return keyless
+
+
+class _CallablePartitioner:
+    """The partitioner callable shared by aiokafka and kafka-python 2.x.
+
+    ``partitioner(key_bytes, all_partitions, available) -> partition``: a
+    keyed record indexes *all_partitions* as given (kafka-python 2.x passes
+    them sorted, aiokafka as ``list(set)``), exactly as those clients'
+    ``DefaultPartitioner`` do; a record the strategy leaves to the client
+    (``None`` key, and e.g. an empty key under ``"librdkafka"``) goes to the
+    keyless strategy.  These callables are not told the topic: the keyless
+    state is kept under ``topic`` (one partitioner per topic keeps it per
+    topic) and their ``record_size`` is a fixed estimate.
+    """
+
+    def __init__(self, strategy: str = "java", keyless: Optional[KeylessStrategy] = None, *,
+                 topic: str = "", record_size: Optional[int] = None, seed: Seed = None) -> None:
+        from ._impl import core
+        from ._strategies import strategy_code
+
+        strategy_code(strategy)  # a clear error for an unknown name, now rather than per record
+        self.strategy = strategy
+        self.keyless = _check_keyless(keyless) if keyless is not None else RandomChoice(seed=seed)
+        self.topic = topic
+        self.record_size = None if record_size is None else _check_size(record_size)
+        self._partition = core.partition
+        # Strategies that hash a None key (librdkafka murmur2, consistent, ...) never reach keyless.
+        self._null_hashed = core.partition(None, 1, strategy=strategy) >= 0
+
+    def __call__(self, key: Optional[bytes], all_partitions: Sequence[int],
+                 available: Optional[Sequence[int]] = None) -> int:
+        """The partition for *key*: ``partitioner(key_bytes, all_partitions, available)``."""
+        n = len(all_partitions)
+        if n == 0:
+            raise ValueError("all_partitions is empty: the topic has no partitions in metadata")
+        p = self._partition(key, n, strategy=self.strategy)
+        if p >= 0:
+            return all_partitions[p]
+        size = self.record_size
+        if size is None and getattr(self.keyless, "needs_record_size", False):
+            raise TypeError(
+                f"{type(self.keyless).__name__} needs record sizes, which a "
+                "(key_bytes, all_partitions, available) partitioner is not given: "
+                "pass record_size=<estimated bytes per record>"
+            )
+        return self.keyless.next_partition(self.topic, all_partitions, available, record_size=size)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(strategy={self.strategy!r}, keyless={self.keyless!r})"

@@ -1,0 +1,433 @@
+"""confluent-kafka adapters: Java (or any) placement for a ``confluent_kafka.Producer``.
+
+confluent-kafka cannot call a Python partitioner, and its default
+(librdkafka ``consistent_random``, CRC32) places keys differently from Java.
+:class:`Partitioner` computes the ``partition=`` argument of ``produce()``
+instead, from partition counts it learns from the producer's own metadata,
+so a confluent-kafka producer places keys like Java (or any strategy)
+without changing its configuration.  :func:`explain` says what a librdkafka
+configuration implies.
+
+Needs confluent-kafka (``pip install 'fastpart[confluent]'``).
+
+API:
+    ``Partitioner(producer, strategy="java", *, keyless=None, refresh_interval=300.0, timeout=10.0, clock=time.monotonic)``
+        ``partition(topic, key) -> int``: the ``partition=`` for one record;
+            -1 (``RD_KAFKA_PARTITION_UA``: librdkafka decides) where the
+            strategy leaves it to the client (``None`` keys), unless a keyless
+            strategy object is given.
+        ``partitions(topic, keys) -> array('i')``: the same for a batch
+            (one ``fastpart.partition_many`` call).
+        ``produce(topic, key=None, value=None, **kwargs)``: ``producer.produce``
+            with ``partition=`` filled in; delivery callbacks (``on_delivery=``
+            or ``callback=``) are wrapped so partition errors refresh metadata.
+        ``partition_count(topic) -> int``, ``refresh(topic) -> int``,
+        ``partition_error(topic)`` (report a partition error: refresh before
+        the next use), ``on_delivery(err, msg)`` (a delivery callback that does
+        that, for your own ``produce`` calls).
+        Metadata comes from ``producer.list_topics(topic, timeout)``, cached per
+        topic, and is fetched again for an unknown topic, after
+        ``partition_error``, and every *refresh_interval* seconds (``None``:
+        never).  A topic's first fetch raises if it fails (``MetadataError``
+        when the topic has no partitions); a failed later refresh keeps the
+        known partitions and is retried after ``retry_backoff`` (1 s).
+        Thread-safe (one lock; ``list_topics`` runs under it).
+
+    ``explain(config) -> Explanation``
+        For a librdkafka configuration dict (``partitioner``, also nested in
+        ``default.topic.config``, which librdkafka lets win; default
+        ``consistent_random``): the fastpart strategy it implies and whether
+        it agrees with Java for keyed, empty and ``None`` keys.
+
+Example::
+
+    from confluent_kafka import Producer
+    from fastpart.confluent import Partitioner, explain
+
+    producer = Producer({"bootstrap.servers": "..."})
+    placer = Partitioner(producer)                    # Java placement
+    placer.produce("events", key=b"user-1", value=b"...")
+    producer.produce("events", key=b"k", value=b"v", partition=placer.partition("events", b"k"))
+    print(explain({"bootstrap.servers": "..."}))      # consistent_random: keyed records differ from Java
+
+    >>> explain({"partitioner": "murmur2_random"}).agrees_with_java
+    True
+"""
+
+from __future__ import annotations
+
+import array
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+
+try:
+    import confluent_kafka as _ck
+except ImportError as exc:  # pragma: no cover - exercised by simulating a missing client
+    raise ImportError(
+        "fastpart.confluent needs the confluent-kafka client: pip install 'fastpart[confluent]'"
+    ) from exc
+
+from ._impl import core as _core
+from ._strategies import canonical_name, strategy_code
+from .keyless import KeylessStrategy, _check_keyless
+
+__all__ = ["Explanation", "MetadataError", "PARTITION_UA", "Partitioner", "explain"]
+
+#: ``RD_KAFKA_PARTITION_UA``: let librdkafka's configured partitioner decide.
+PARTITION_UA = -1
+
+_KE = _ck.KafkaError
+# Errors that mean the partition count we used may be stale.
+_PARTITION_ERRORS = frozenset(
+    getattr(_KE, name)
+    for name in ("_UNKNOWN_PARTITION", "UNKNOWN_TOPIC_OR_PART", "_UNKNOWN_TOPIC")
+    if hasattr(_KE, name)
+)
+
+
+class MetadataError(LookupError):
+    """The producer's metadata has no usable partitions for a topic."""
+
+
+def _error_code(err: Any) -> Optional[int]:
+    code = getattr(err, "code", None)
+    if callable(code):
+        try:
+            return code()
+        except Exception:  # pragma: no cover - defensive
+            return None
+    return code if isinstance(code, int) else None
+
+
+class _TopicInfo:
+    __slots__ = ("partitions", "available", "fetched", "stale", "retry_at")
+
+    def __init__(self, partitions: List[int], available: List[int], fetched: float) -> None:
+        self.partitions = partitions
+        self.available = available
+        self.fetched = fetched
+        self.stale = False
+        self.retry_at = fetched  # after a failed refresh: keep using this until then
+
+
+class Partitioner:
+    """The ``partition=`` a ``confluent_kafka.Producer`` needs to place keys by any strategy.
+
+    Args:
+        producer: a ``confluent_kafka.Producer`` (anything with its
+            ``list_topics(topic, timeout)`` and ``produce(...)``).
+        strategy: a name from ``fastpart.strategies()``; ``"java"`` places
+            keys as the Java producer (and kafka-python, aiokafka, ...) does.
+        keyless: a ``fastpart.keyless`` strategy for the records the strategy
+            leaves to the client; default ``None``: -1, librdkafka decides.
+        refresh_interval: seconds before a topic's partition count is fetched
+            again (``None``: only on unknown topics and reported errors).
+        timeout: seconds ``list_topics`` may take.
+        clock: the monotonic clock (injectable for tests).
+
+    Example:
+        >>> from types import SimpleNamespace as NS
+        >>> class FakeProducer:
+        ...     def list_topics(self, topic=None, timeout=-1):
+        ...         parts = {i: NS(id=i, leader=1, error=None) for i in range(10)}
+        ...         return NS(topics={topic: NS(topic=topic, partitions=parts, error=None)})
+        >>> placer = Partitioner(FakeProducer())
+        >>> placer.partition("t", b"21"), placer.partition("t", None)
+        (0, -1)
+        >>> list(placer.partitions("t", [b"21", "kafka", None]))
+        [0, 0, -1]
+    """
+
+    def __init__(self, producer: Any, strategy: str = "java", *,
+                 keyless: Optional[KeylessStrategy] = None,
+                 refresh_interval: Optional[float] = 300.0, timeout: float = 10.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if not callable(getattr(producer, "list_topics", None)):
+            raise TypeError(
+                f"producer must be a confluent_kafka.Producer (with list_topics), not {type(producer).__name__}"
+            )
+        strategy_code(strategy)
+        if refresh_interval is not None and not refresh_interval > 0:
+            raise ValueError(f"refresh_interval must be > 0 seconds or None, got {refresh_interval!r}")
+        if not timeout > 0:
+            raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
+        self.producer = producer
+        self.strategy = strategy
+        self.keyless = None if keyless is None else _check_keyless(keyless)
+        self.refresh_interval = refresh_interval
+        self.timeout = timeout
+        self.retry_backoff = 1.0  #: seconds between attempts after a failed refresh
+        self._clock = clock
+        self._topics: Dict[str, _TopicInfo] = {}
+        self._lock = threading.Lock()
+        self.metadata_requests = 0  #: how many times list_topics was called
+
+    # ------------------------------------------------------------ metadata
+    def _fetch(self, topic: str) -> _TopicInfo:
+        self.metadata_requests += 1
+        md = self.producer.list_topics(topic, timeout=self.timeout)
+        tmd = (getattr(md, "topics", None) or {}).get(topic)
+        if tmd is None:
+            raise MetadataError(f"topic {topic!r} is not in the producer's metadata")
+        parts = getattr(tmd, "partitions", None) or {}
+        err = getattr(tmd, "error", None)
+        if not parts:
+            why = f": {err}" if err is not None else ""
+            raise MetadataError(f"topic {topic!r} has no partitions in the producer's metadata{why}")
+        ids = sorted(parts)
+        available = [
+            p for p in ids
+            if getattr(parts[p], "leader", 0) != -1 and getattr(parts[p], "error", None) is None
+        ]
+        return _TopicInfo(ids, available, self._clock())
+
+    def _info(self, topic: str) -> _TopicInfo:
+        if not isinstance(topic, str) or not topic:
+            raise TypeError(f"topic must be a non-empty str, not {topic!r}")
+        with self._lock:
+            info = self._topics.get(topic)
+            if info is None:
+                info = self._topics[topic] = self._fetch(topic)
+                return info
+            now = self._clock()
+            due = info.stale or (self.refresh_interval is not None and now - info.fetched >= self.refresh_interval)
+            if not due or now < info.retry_at:
+                return info
+            try:
+                info = self._topics[topic] = self._fetch(topic)
+            except Exception:
+                # A refresh failed (broker unreachable, timeout): keep placing records
+                # with what we know, and try again after retry_backoff seconds.
+                info.retry_at = now + self.retry_backoff
+            return info
+
+    def partition_count(self, topic: str) -> int:
+        """The number of partitions of *topic* (fetched or cached)."""
+        return len(self._info(topic).partitions)
+
+    def refresh(self, topic: str) -> int:
+        """Fetch *topic*'s metadata now; returns its partition count (raises if the fetch fails)."""
+        if not isinstance(topic, str) or not topic:
+            raise TypeError(f"topic must be a non-empty str, not {topic!r}")
+        with self._lock:
+            info = self._topics[topic] = self._fetch(topic)
+            return len(info.partitions)
+
+    def partition_error(self, topic: Optional[str] = None) -> None:
+        """Report that a record of *topic* failed with a partition error (all topics: ``None``).
+
+        The next use of the topic fetches its metadata again.
+        """
+        with self._lock:
+            infos = self._topics.values() if topic is None else [self._topics.get(topic)]
+            for info in infos:
+                if info is not None:
+                    info.stale = True
+
+    def on_delivery(self, err: Any, msg: Any) -> None:
+        """A delivery callback that calls :meth:`partition_error` on partition errors."""
+        if err is not None and _error_code(err) in _PARTITION_ERRORS:
+            topic = msg.topic() if msg is not None and callable(getattr(msg, "topic", None)) else None
+            self.partition_error(topic)
+
+    # ------------------------------------------------------------ placement
+    def _keyless(self, topic: str, info: _TopicInfo) -> int:
+        assert self.keyless is not None
+        return self.keyless.next_partition(topic, info.partitions, info.available)
+
+    def partition(self, topic: str, key: Any) -> int:
+        """The ``partition=`` for a record of *topic* with *key* (bytes, str or None).
+
+        Returns -1 (librdkafka decides) where the strategy leaves the choice
+        to the client and no keyless strategy was given.
+        """
+        info = self._info(topic)
+        parts = info.partitions
+        p = _core.partition(key, len(parts), strategy=self.strategy)
+        if p >= 0:
+            return parts[p]
+        if self.keyless is None:
+            return PARTITION_UA
+        return self._keyless(topic, info)
+
+    def partitions(self, topic: str, keys: Any) -> "array.array[int]":
+        """``partition=`` values for many keys (one ``partition_many`` call), as ``array('i')``."""
+        info = self._info(topic)
+        parts = info.partitions
+        out = _core.partition_many(keys, len(parts), strategy=self.strategy)
+        if parts[-1] != len(parts) - 1:  # ids not 0..n-1: map indexes to ids
+            for i, p in enumerate(out):
+                if p >= 0:
+                    out[i] = parts[p]
+        if self.keyless is not None:
+            for i, p in enumerate(out):
+                if p < 0:
+                    out[i] = self._keyless(topic, info)
+        return out
+
+    def produce(self, topic: str, key: Any = None, value: Any = None, **kwargs: Any) -> None:
+        """``producer.produce(topic, value=value, key=key, partition=..., **kwargs)``.
+
+        A delivery callback (``on_delivery=`` or ``callback=``) is wrapped so a
+        partition error also refreshes the topic's metadata.  If librdkafka
+        refuses the partition at once (``_UNKNOWN_PARTITION``), the metadata is
+        fetched again and the record produced once more if the count changed.
+        """
+        if "partition" in kwargs:
+            raise TypeError("produce() computes partition=; call producer.produce() to force a partition")
+        if "on_delivery" in kwargs and "callback" in kwargs:
+            raise TypeError("pass either on_delivery= or callback=, not both")
+        user_cb = kwargs.pop("on_delivery", None) or kwargs.pop("callback", None)
+        kwargs["on_delivery"] = self._wrap(user_cb)
+        p = self.partition(topic, key)
+        try:
+            self.producer.produce(topic, value=value, key=key, partition=p, **kwargs)
+        except _ck.KafkaException as exc:
+            err = exc.args[0] if exc.args else None
+            if _error_code(err) not in _PARTITION_ERRORS:
+                raise
+            before = self.partition_count(topic)
+            if self.refresh(topic) == before:
+                raise
+            p = self.partition(topic, key)
+            self.producer.produce(topic, value=value, key=key, partition=p, **kwargs)
+
+    def _wrap(self, user_cb: Optional[Callable[[Any, Any], None]]) -> Callable[[Any, Any], None]:
+        def delivered(err: Any, msg: Any) -> None:
+            self.on_delivery(err, msg)
+            if user_cb is not None:
+                user_cb(err, msg)
+
+        return delivered
+
+    def __repr__(self) -> str:
+        return f"Partitioner(strategy={self.strategy!r}, keyless={self.keyless!r})"
+
+
+# ---------------------------------------------------------------- explain
+
+#: librdkafka ``partitioner`` value -> (fastpart strategy, keyed, empty key, None key)
+_PARTITIONERS: Dict[str, Tuple[str, str, str, str]] = {
+    "random": ("librdkafka:random", "random (the key is ignored)", "random", "random (sticky)"),
+    "consistent": ("librdkafka:consistent", "crc32(key) % n", "always partition 0", "always partition 0"),
+    "consistent_random": ("librdkafka:consistent_random", "crc32(key) % n", "random (sticky)", "random (sticky)"),
+    "murmur2": ("librdkafka:murmur2", "(murmur2(key) & 0x7fffffff) % n, as Java",
+                "275646681 % n, as Java", "275646681 % n: every None key on one partition"),
+    "murmur2_random": ("java", "(murmur2(key) & 0x7fffffff) % n, as Java",
+                       "275646681 % n, as Java", "random (sticky)"),
+    "fnv1a": ("librdkafka:fnv1a", "abs(int32(fnv1a(key))) % n", "2128831035 % n", "2128831035 % n"),
+    "fnv1a_random": ("librdkafka:fnv1a_random", "abs(int32(fnv1a(key))) % n", "2128831035 % n",
+                     "random (sticky)"),
+}
+_VALID = ", ".join(_PARTITIONERS)
+_JAVA_NULL = "Java: sticky / uniform sticky, never value for value"
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What a librdkafka ``partitioner`` setting means, compared with Java.
+
+    Attributes:
+        partitioner: the librdkafka partitioner in effect.
+        source: where it came from: ``"default"``, ``"partitioner"`` or
+            ``"default.topic.config"``.
+        strategy: the fastpart strategy that reproduces it.
+        keyed, empty_key, null_key: what it does with a non-empty key, an
+            empty key (``b""``) and a ``None`` key.
+        keyed_matches_java, empty_key_matches_java: the same partition as
+            Java for every such key.
+        null_key_matches_java: ``None`` keys are left to the client's
+            random / sticky choice, as in Java (never value for value).
+    """
+
+    partitioner: str
+    source: str
+    strategy: str
+    keyed: str
+    empty_key: str
+    null_key: str
+    keyed_matches_java: bool
+    empty_key_matches_java: bool
+    null_key_matches_java: bool
+
+    @property
+    def agrees_with_java(self) -> bool:
+        """True when keyed, empty and ``None`` keys all behave as in Java."""
+        return self.keyed_matches_java and self.empty_key_matches_java and self.null_key_matches_java
+
+    def __str__(self) -> str:
+        def mark(ok: bool) -> str:
+            return "same as Java" if ok else "differs from Java"
+
+        origin = "librdkafka default" if self.source == "default" else f"set by {self.source!r}"
+        lines = [
+            f"partitioner={self.partitioner} ({origin}) -> fastpart strategy {self.strategy!r}",
+            f"  keyed records: {self.keyed} -- {mark(self.keyed_matches_java)}",
+            f"  empty key b'': {self.empty_key} -- {mark(self.empty_key_matches_java)}",
+            f"  None key:      {self.null_key} -- "
+            + ("like Java: spread by the client" if self.null_key_matches_java else "differs from Java")
+            + f" ({_JAVA_NULL})",
+        ]
+        if not self.agrees_with_java:
+            lines.append(
+                "  to match Java: set 'partitioner': 'murmur2_random', or pass "
+                "partition=fastpart.confluent.Partitioner(producer).partition(topic, key)"
+            )
+        return "\n".join(lines)
+
+
+def explain(config: Mapping[str, Any]) -> Explanation:
+    """Which fastpart strategy a librdkafka config implies, and how it compares with Java.
+
+    Args:
+        config: a confluent-kafka / librdkafka configuration dict.  The
+            ``partitioner`` property may also sit in ``default.topic.config``,
+            which wins when both are set (as confluent-kafka applies it).
+
+    Raises:
+        ValueError: for a partitioner librdkafka does not know (the error lists
+            the valid ones).
+
+    Example:
+        >>> e = explain({"bootstrap.servers": "localhost:9092"})
+        >>> e.partitioner, e.strategy, e.keyed_matches_java
+        ('consistent_random', 'librdkafka:consistent_random', False)
+        >>> print(explain({"default.topic.config": {"partitioner": "murmur2_random"}}))
+        partitioner=murmur2_random (set by 'default.topic.config') -> fastpart strategy 'java'
+          keyed records: (murmur2(key) & 0x7fffffff) % n, as Java -- same as Java
+          empty key b'': 275646681 % n, as Java -- same as Java
+          None key:      random (sticky) -- like Java: spread by the client (Java: sticky / uniform sticky, never value for value)
+    """
+    if not isinstance(config, Mapping):
+        raise TypeError(f"config must be a dict of librdkafka properties, not {type(config).__name__}")
+    name: Any = "consistent_random"
+    source = "default"
+    if "partitioner" in config:
+        name, source = config["partitioner"], "partitioner"
+    topic_conf = config.get("default.topic.config")
+    if topic_conf is not None:
+        if not isinstance(topic_conf, Mapping):
+            raise TypeError(
+                f"'default.topic.config' must be a dict of topic properties, not {type(topic_conf).__name__}"
+            )
+        if "partitioner" in topic_conf:
+            name, source = topic_conf["partitioner"], "default.topic.config"
+    if not isinstance(name, str) or name not in _PARTITIONERS:
+        raise ValueError(
+            f"invalid librdkafka partitioner {name!r} (from {source!r}); valid values: {_VALID}"
+        )
+    strategy, keyed, empty, null = _PARTITIONERS[name]
+    strategy = canonical_name(strategy)
+    return Explanation(
+        partitioner=name,
+        source=source,
+        strategy=strategy,
+        keyed=keyed,
+        empty_key=empty,
+        null_key=null,
+        keyed_matches_java=name in ("murmur2", "murmur2_random"),
+        empty_key_matches_java=name in ("murmur2", "murmur2_random"),
+        null_key_matches_java=null.startswith("random"),
+    )
