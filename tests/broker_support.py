@@ -489,15 +489,15 @@ def kafka_broker(request) -> Iterator[KafkaBroker]:
     under ``FASTPART_REQUIRE_TOOLCHAINS=1``) without java/javac/mvn.
     """
     tools = need_tool("java", "javac", "mvn")
+    error = None
     try:
         lib, classes = build_harness(tools["java"], tools["javac"], tools["mvn"])
-    except BrokerError as e:
-        pytest.fail(str(e), pytrace=False)
-    broker = KafkaBroker(lib, classes, java=tools["java"])
-    try:
+        broker = KafkaBroker(lib, classes, java=tools["java"])
         broker.start()
     except BrokerError as e:
-        pytest.fail(str(e), pytrace=False)
+        error = str(e)
+    if error is not None:  # outside the except: no "during handling" chain in the report
+        pytest.fail(error, pytrace=False)
     failed_before = request.session.testsfailed
     try:
         yield broker
