@@ -46,3 +46,7 @@ def native():
             pytest.fail(f"FASTPART_REQUIRE_NATIVE=1 but the compiled core is missing: {mod}", pytrace=False)
         pytest.skip(f"the compiled core is not built ({mod})")
     return mod
+
+
+# The real-broker fixture (session-scoped; starts only when a broker test asks for it).
+from broker_support import kafka_broker  # noqa: E402,F401
