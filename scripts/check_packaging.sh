@@ -307,7 +307,7 @@ step "repaired wheel + test extra in a fresh virtualenv: test suite (native core
 # --------------------------------------------------------------------------
 V_NATIVE="$WORK/venv-native"
 new_venv "$V_NATIVE"
-quiet pip-native "$V_NATIVE/bin/python" -m pip install "$REPAIRED[test]"
+quiet pip-native "$V_NATIVE/bin/python" -m pip install "${REPAIRED}[test]"
 assert_impl "$V_NATIVE" native
 FASTPART_REQUIRE_NATIVE=1 run_suite "$V_NATIVE" native-wheel
 
@@ -338,7 +338,7 @@ print("    pure wheel: no compiled code, " + lic[0])
 PY
 V_PURE="$WORK/venv-pure"
 new_venv "$V_PURE"
-quiet pip-pure "$V_PURE/bin/python" -m pip install "$PURE[test]"
+quiet pip-pure "$V_PURE/bin/python" -m pip install "${PURE}[test]"
 # FASTPART_NO_EXTENSIONS is unset: the wheel itself has no compiled core.
 assert_impl "$V_PURE" python
 run_suite "$V_PURE" pure-wheel
