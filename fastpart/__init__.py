@@ -19,7 +19,7 @@ pure-Python twin ("python") is in use.
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import TYPE_CHECKING, Any, Dict
 
 from . import serde
 from ._grouping import Grouping
@@ -28,15 +28,28 @@ from ._strategies import STRATEGIES as _STRATEGIES, Strategy
 from ._version import __version__
 from .report import Comparison, compare, resize_impact
 
-murmur2 = _core.murmur2
-kafkajs_murmur2 = _core.kafkajs_murmur2
-crc32 = _core.crc32
-fnv1a = _core.fnv1a
-xxh32 = _core.xxh32
-to_positive = _core.to_positive
-partition = _core.partition
-partition_many = _core.partition_many
-group_by_partition = _core.group_by_partition
+if TYPE_CHECKING:  # type checkers read the pure twin, the specification of both cores
+    from ._core_py import (
+        crc32,
+        fnv1a,
+        group_by_partition,
+        kafkajs_murmur2,
+        murmur2,
+        partition,
+        partition_many,
+        to_positive,
+        xxh32,
+    )
+else:
+    murmur2 = _core.murmur2
+    kafkajs_murmur2 = _core.kafkajs_murmur2
+    crc32 = _core.crc32
+    fnv1a = _core.fnv1a
+    xxh32 = _core.xxh32
+    to_positive = _core.to_positive
+    partition = _core.partition
+    partition_many = _core.partition_many
+    group_by_partition = _core.group_by_partition
 
 
 def strategies() -> Dict[str, Strategy]:

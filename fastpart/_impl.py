@@ -8,16 +8,23 @@ from __future__ import annotations
 
 import os
 import platform
+from types import ModuleType
 
 NO_EXTENSIONS = os.environ.get("FASTPART_NO_EXTENSIONS", "") not in ("", "0")
 
-core = None
-if not NO_EXTENSIONS and platform.python_implementation() == "CPython":
-    try:
-        from . import _core as core  # type: ignore[no-redef]
-    except ImportError:  # no compiled core in this install
-        core = None
-if core is None:
-    from . import _core_py as core  # type: ignore[no-redef]
 
+def _load() -> ModuleType:
+    if not NO_EXTENSIONS and platform.python_implementation() == "CPython":
+        try:
+            from . import _core
+
+            return _core
+        except ImportError:  # no compiled core in this install
+            pass
+    from . import _core_py
+
+    return _core_py
+
+
+core: ModuleType = _load()
 IMPLEMENTATION: str = core.IMPLEMENTATION

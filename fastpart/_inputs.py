@@ -71,8 +71,9 @@ def key_bytes_required(key: Any) -> bytes:
 
 def _table_keys(view: memoryview) -> List[Optional[bytes]]:
     raw = view.tobytes()  # C order, also for strided / non-contiguous arrays
-    width = view.itemsize if view.ndim == 1 else view.shape[1] * view.itemsize
-    count = view.shape[0]
+    shape = view.shape or (0,)
+    width = view.itemsize if view.ndim == 1 else shape[1] * view.itemsize
+    count = shape[0]
     if width == 0:
         return [b""] * count
     return [raw[i : i + width] for i in range(0, count * width, width)]

@@ -92,7 +92,9 @@ def _collect_keys(args: argparse.Namespace, stdin: IO[bytes]) -> List[bytes]:
     return [_decode_key(l, args.hex, f"stdin line {i + 1}") for i, l in enumerate(_read_lines(stdin))]
 
 
-def _show(key: bytes, use_hex: bool) -> str:
+def _show(key: Optional[bytes], use_hex: bool) -> str:
+    if key is None:
+        return "(null)"
     return key.hex() if use_hex else key.decode("utf-8", "backslashreplace")
 
 
@@ -127,7 +129,7 @@ def cmd_compare(args: argparse.Namespace, out: IO[str], stdin: IO[bytes]) -> int
         if not p.different or args.limit == 0:
             continue
         out.write(f"\nkeys placed differently by {p.a} and {p.b} (first {min(args.limit, p.different)} of {p.different}):\n")
-        for n, (i, key, x, y) in enumerate(report.differing(p.a, p.b)):
+        for n, (_, key, x, y) in enumerate(report.differing(p.a, p.b)):
             if n >= args.limit:
                 break
             out.write(f"  {_show(key, args.hex)!s}\t{p.a}={x}\t{p.b}={y}\n")
