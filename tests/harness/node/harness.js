@@ -4,15 +4,22 @@
 // Usage: node harness.js CORPUS COUNTS   (COUNTS = comma-separated partition counts)
 //
 // Prints "<label>\t<n>\t<v1>,<v2>,..." per partitioner and partition count
-// (see tests/conformance_support.py), plus "hash:murmur2\t0\t..." from the
-// murmur2 module that kafkajs' DefaultPartitioner uses. Nothing here
+// (see tests/conformance_support.py), plus "hash:murmur2\t0\t..." and
+// "hash:kafkajs-legacy-murmur2\t0\t..." from the murmur2 modules that
+// DefaultPartitioner and LegacyPartitioner are built from (signed 32-bit, as
+// kafkajs returns them; "x" for a null key). Nothing here
 // re-implements kafkajs: every value is the return value of a kafkajs function.
 const fs = require('fs')
+const os = require('os')
+const { Worker, isMainThread, parentPort, workerData } = require('worker_threads')
 const { Partitioners } = require('kafkajs')
 const kafkajsPackage = require('kafkajs/package.json')
-// The hash DefaultPartitioner is built from (kafkajs has no "exports" map,
-// so the module path is reachable as is).
-const murmur2 = require('kafkajs/src/producer/partitioners/default/murmur2')
+// The hashes the two partitioners are built from (kafkajs has no "exports"
+// map, so the module paths are reachable as they are).
+const HASHES = {
+  'hash:murmur2': require('kafkajs/src/producer/partitioners/default/murmur2'),
+  'hash:kafkajs-legacy-murmur2': require('kafkajs/src/producer/partitioners/legacy/murmur2'),
+}
 
 const TOPIC = 't'
 
@@ -82,34 +89,82 @@ function metadataFor(n) {
   return Array.from({ length: n }, (_, i) => partitionMeta(i))
 }
 
+function runTask(keys, label, n) {
+  const create = PARTITIONERS[label]
+  const partitionMetadata = metadataFor(n)
+  const partition = create() // fresh per-topic state, as a new producer has
+  const vals = new Array(keys.length)
+  for (let i = 0; i < keys.length; i++) {
+    const message = { key: keys[i], value: null }
+    vals[i] = partition({ topic: TOPIC, partitionMetadata, message })
+  }
+  return `${label}\t${n}\t${vals.join(',')}\n`
+}
+
+function hashTask(keys, label) {
+  const hash = HASHES[label]
+  const vals = keys.map(k => (k === null ? 'x' : hash(k)))
+  return `${label}\t0\t${vals.join(',')}\n`
+}
+
+const PARTITIONERS = {
+  'kafkajs:DefaultPartitioner': Partitioners.DefaultPartitioner,
+  'kafkajs:LegacyPartitioner': Partitioners.LegacyPartitioner,
+}
+
+// Tasks (one partitioner and count each) are spread over worker threads:
+// DefaultPartitioner's BigInt murmur2 takes seconds per pass over the corpus.
 function main() {
   const [corpusPath, countsArg] = process.argv.slice(2)
   if (!corpusPath || !countsArg) fail('usage: node harness.js CORPUS COUNTS')
-  const keys = readCorpus(corpusPath)
   const counts = countsArg.split(',').map(Number)
+  for (const n of counts) if (!Number.isInteger(n) || n < 1) fail(`bad partition count ${countsArg}`)
   process.stderr.write(`module kafkajs ${kafkajsPackage.version}\n`)
 
-  const partitioners = [
-    ['kafkajs:DefaultPartitioner', Partitioners.DefaultPartitioner],
-    ['kafkajs:LegacyPartitioner', Partitioners.LegacyPartitioner],
-  ]
-  const out = []
-  const vals = new Array(keys.length)
-  for (const [label, create] of partitioners) {
-    for (const n of counts) {
-      if (!Number.isInteger(n) || n < 1) fail(`bad partition count ${n}`)
-      const partitionMetadata = metadataFor(n)
-      const partition = create() // fresh per-topic state, as a new producer has
-      for (let i = 0; i < keys.length; i++) {
-        const message = { key: keys[i], value: null }
-        vals[i] = partition({ topic: TOPIC, partitionMetadata, message })
+  const tasks = []
+  for (const label of Object.keys(PARTITIONERS)) for (const n of counts) tasks.push([label, n])
+  for (const label of Object.keys(HASHES)) tasks.push([label, 0])
+  const results = new Array(tasks.length)
+  const nWorkers = Math.max(1, Math.min(Number(process.env.HARNESS_WORKERS) || os.cpus().length, 4, tasks.length))
+  let next = 0
+  let running = 0
+  const startWorker = () => {
+    const worker = new Worker(__filename, { workerData: { corpusPath } })
+    running++
+    const feed = () => {
+      if (next < tasks.length) {
+        const id = next++
+        worker.postMessage({ id, task: tasks[id] })
+      } else {
+        worker.postMessage(null)
       }
-      out.push(`${label}\t${n}\t${vals.join(',')}\n`)
     }
+    worker.on('message', ({ id, line }) => {
+      results[id] = line
+      feed()
+    })
+    worker.on('error', err => fail(err && err.stack ? err.stack : String(err)))
+    worker.on('exit', code => {
+      if (code !== 0) fail(`worker exited with ${code}`)
+      if (--running === 0) process.stdout.write(results.join(''))
+    })
+    feed()
   }
-  for (let i = 0; i < keys.length; i++) vals[i] = keys[i] === null ? 'x' : murmur2(keys[i])
-  out.push(`hash:murmur2\t0\t${vals.join(',')}\n`)
-  fs.writeSync(1, out.join(''))
+  for (let w = 0; w < nWorkers; w++) startWorker()
 }
 
-main()
+function workerMain() {
+  const keys = readCorpus(workerData.corpusPath)
+  parentPort.on('message', msg => {
+    if (msg === null) {
+      parentPort.close()
+      return
+    }
+    const [label, n] = msg.task
+    const line = label in HASHES ? hashTask(keys, label) : runTask(keys, label, n)
+    parentPort.postMessage({ id: msg.id, line })
+  })
+}
+
+if (isMainThread) main()
+else workerMain()

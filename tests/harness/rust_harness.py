@@ -1,0 +1,95 @@
+"""Build and run the Rust conformance harness (``tests/harness/rust/``).
+
+``src/main.rs`` calls the ``kafka`` crate's (kafka-rust 0.10.0)
+``producer::DefaultPartitioner`` on the conformance corpus and prints the harness
+format of ``conformance_support``, plus the crate's ``producer::DefaultHasher``
+(xxHash32) as ``hash:xxh32``; stderr names the crate version.  ``Cargo.toml``
+pins kafka and every crate of its dependency graph to an exact version (built
+with ``default-features = false``: no OpenSSL or compression libraries).
+
+:func:`build` copies ``Cargo.toml`` and ``src/`` into
+``cache_dir("rust", "src-" + digest)`` (so no ``Cargo.lock`` or ``target/``
+appears in the work tree), runs ``cargo build --release`` there with
+``CARGO_TARGET_DIR=cache_dir("rust", "target")`` and copies the executable to
+``cache_dir("rust", digest)``, once per source digest.  Output is swallowed
+unless a step fails, in which case it is the failure message.  Without
+``cargo`` on PATH the caller skips (or fails under
+``FASTPART_REQUIRE_TOOLCHAINS=1``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterable, Tuple
+
+import pytest
+
+try:
+    from conformance_support import cache_dir, need_tool, tree_digest
+except ImportError:  # imported from somewhere that does not put tests/ on sys.path
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from conformance_support import cache_dir, need_tool, tree_digest
+
+RUST_DIR = Path(__file__).resolve().parent / "rust"
+BIN_NAME = "rust-harness"
+BUILD_TIMEOUT = 1200
+RUN_TIMEOUT = 300
+
+
+def _fail(what: str, proc: "subprocess.CompletedProcess[str] | None") -> None:
+    out = ""
+    if proc is not None:
+        out = f" (exit {proc.returncode})\n--- stdout ---\n{proc.stdout[-8000:]}\n--- stderr ---\n{proc.stderr[-8000:]}"
+    pytest.fail(f"rust harness: {what} failed{out}", pytrace=False)
+
+
+def _sources_digest() -> str:
+    return tree_digest(RUST_DIR / "Cargo.toml", RUST_DIR / "src")
+
+
+def build() -> Path:
+    """The harness executable for the current sources (built on first use)."""
+    cargo = need_tool("cargo")["cargo"]
+    digest = _sources_digest()
+    out_dir = cache_dir("rust", digest)
+    exe = out_dir / BIN_NAME
+    if exe.is_file():
+        return exe
+    src = cache_dir("rust", f"src-{digest}")
+    shutil.copy2(RUST_DIR / "Cargo.toml", src / "Cargo.toml")
+    if (src / "src").exists():
+        shutil.rmtree(src / "src")
+    shutil.copytree(RUST_DIR / "src", src / "src")
+    env = dict(os.environ)
+    env["CARGO_TARGET_DIR"] = str(cache_dir("rust", "target"))
+    try:
+        proc = subprocess.run(
+            [cargo, "build", "--release", "--quiet", "--bin", BIN_NAME],
+            cwd=src, env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT,
+        )
+    except subprocess.TimeoutExpired:
+        _fail(f"cargo build (over {BUILD_TIMEOUT} s)", None)
+    built = Path(env["CARGO_TARGET_DIR"]) / "release" / BIN_NAME
+    if proc.returncode != 0 or not built.is_file():
+        _fail("cargo build --release", proc)
+    tmp = out_dir / f"{BIN_NAME}.tmp{os.getpid()}"
+    shutil.copy2(built, tmp)
+    os.replace(tmp, exe)
+    return exe
+
+
+def run(corpus: Path, counts: Iterable[int]) -> Tuple[str, str]:
+    """Run the harness on *corpus*: ``(stdout, stderr)``."""
+    exe = build()
+    cmd = [str(exe), str(corpus), ",".join(str(n) for n in counts)]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        _fail(f"running {exe} (over {RUN_TIMEOUT} s)", None)
+    if proc.returncode != 0:
+        _fail(f"running {exe}", proc)
+    return proc.stdout, proc.stderr
