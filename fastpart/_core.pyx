@@ -23,6 +23,8 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_GET_SI
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.object cimport PyObject
 from cpython.pycapsule cimport PyCapsule_GetPointer
+from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
+from cpython.ref cimport Py_DECREF, Py_INCREF
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
 from cpython.unicode cimport PyUnicode_Check
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
@@ -269,56 +271,81 @@ cdef class _Out:
         return 0
 
 
+# Keys are read and hashed in chunks, so each key's bytes are still in cache
+# when they are hashed; the GIL is released for the hashing of every chunk.
+cdef enum:
+    CHUNK = 1024
+
+
 cdef object _batch_sequence(object seq, int code, uint32_t n, object out):
-    cdef tuple snap = seq if type(seq) is tuple else tuple(seq)
-    cdef Py_ssize_t count = PyTuple_GET_SIZE(snap)
-    cdef Py_ssize_t i, size
+    """A list or tuple of keys (anything else is snapshotted into a tuple).
+
+    A tuple holds its keys alive by itself.  The keys of a list are held by
+    a reference taken for each chunk while its GIL-free hashing runs, so a
+    list mutated by another thread meanwhile can never free a key in use; a
+    list that changes size during the call is an error, as for a dict.
+    """
+    cdef bint is_list = type(seq) is list
+    if not is_list and type(seq) is not tuple:
+        seq = tuple(seq)
+    cdef Py_ssize_t count = len(seq)
+    cdef Py_ssize_t i, j, m, pos = 0, held = 0, size
     cdef PyObject *k
     cdef const char *p
     cdef list keep = None
     cdef bytes b
     cdef _Out res = _Out()
+    cdef const uint8_t *ptrs[CHUNK]
+    cdef size_t lens[CHUNK]
+    cdef PyObject *refs[CHUNK]
     res.setup(out, count)
-    if count == 0:
-        return res.result
-    cdef const uint8_t **ptrs = <const uint8_t **>PyMem_Malloc(count * sizeof(uint8_t *))
-    cdef size_t *lens = <size_t *>PyMem_Malloc(count * sizeof(size_t))
-    if ptrs == NULL or lens == NULL:
-        PyMem_Free(ptrs)
-        PyMem_Free(lens)
-        raise MemoryError(f"cannot allocate the pointer table for {count} keys")
-    try:
-        for i in range(count):
-            k = PyTuple_GET_ITEM(snap, i)
-            if PyBytes_CheckExact(<object>k):
-                ptrs[i] = <const uint8_t *>PyBytes_AS_STRING(<object>k)
-                lens[i] = PyBytes_GET_SIZE(<object>k)
-                continue
-            if k == <PyObject *>None:
-                ptrs[i] = NULL
-                lens[i] = 0
-                continue
-            if PyUnicode_Check(<object>k):
-                p = PyUnicode_AsUTF8AndSize(<object>k, &size)
-                if p != NULL:
-                    ptrs[i] = <const uint8_t *>p
-                    lens[i] = size
+    while pos < count:
+        m = count - pos if count - pos < CHUNK else CHUNK
+        try:
+            for j in range(m):
+                i = pos + j
+                if is_list:
+                    if i >= PyList_GET_SIZE(seq):
+                        raise RuntimeError("the list of keys shrank during partition_many(): "
+                                           "another thread removed keys; pass a tuple or a copy")
+                    k = PyList_GET_ITEM(seq, i)
+                    Py_INCREF(<object>k)
+                    refs[j] = k
+                    held = j + 1
+                else:
+                    k = PyTuple_GET_ITEM(seq, i)
+                if PyBytes_CheckExact(<object>k):
+                    ptrs[j] = <const uint8_t *>PyBytes_AS_STRING(<object>k)
+                    lens[j] = PyBytes_GET_SIZE(<object>k)
                     continue
-                PyErr_Clear()
-            b = _slow_key(<object>k, i)
-            if keep is None:
-                keep = []
-            keep.append(b)
-            ptrs[i] = <const uint8_t *>PyBytes_AS_STRING(b)
-            lens[i] = PyBytes_GET_SIZE(b)
-        if count >= _NOGIL_KEYS:
-            with nogil:
-                fp_batch_ptrs(ptrs, lens, count, code, n, res.data)
-        else:
-            fp_batch_ptrs(ptrs, lens, count, code, n, res.data)
-    finally:
-        PyMem_Free(ptrs)
-        PyMem_Free(lens)
+                if k == <PyObject *>None:
+                    ptrs[j] = NULL
+                    lens[j] = 0
+                    continue
+                if PyUnicode_Check(<object>k):
+                    p = PyUnicode_AsUTF8AndSize(<object>k, &size)
+                    if p != NULL:
+                        ptrs[j] = <const uint8_t *>p
+                        lens[j] = size
+                        continue
+                    PyErr_Clear()
+                b = _slow_key(<object>k, i)
+                if keep is None:
+                    keep = []
+                keep.append(b)
+                ptrs[j] = <const uint8_t *>PyBytes_AS_STRING(b)
+                lens[j] = PyBytes_GET_SIZE(b)
+            if count >= _NOGIL_KEYS:
+                with nogil:
+                    fp_batch_ptrs(ptrs, lens, m, code, n, res.data + pos)
+            else:
+                fp_batch_ptrs(ptrs, lens, m, code, n, res.data + pos)
+        finally:
+            for j in range(held):
+                Py_DECREF(<object>refs[j])
+            held = 0
+            keep = None
+        pos += m
     return res.result
 
 

@@ -450,12 +450,24 @@ def test_mutating_list_from_another_thread_is_safe(native):
 
     t = threading.Thread(target=mutate)
     t.start()
+    done = errors = 0
     try:
         for _ in range(5):
-            native.partition_many(keys, 12)
+            try:
+                res = native.partition_many(keys, 12)
+            except RuntimeError as exc:  # the list shrank below its starting length
+                assert "shrank during partition_many" in str(exc)
+                errors += 1
+            else:
+                assert all(0 <= p < 12 for p in res)
+                done += 1
     finally:
         stop.set()
         t.join()
+    assert done + errors == 5
+    # a tuple snapshot is immune to the mutation
+    snapshot = tuple(keys)
+    assert list(native.partition_many(snapshot, 12)) == [native.partition(k, 12) for k in snapshot]
 
 
 # --------------------------------------------------------------- grouping
