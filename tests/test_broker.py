@@ -37,7 +37,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 import pytest
 
 import fastpart
-from broker_support import KafkaBroker, kafka_broker, unique_topic  # noqa: F401  (fixture)
+from broker_support import KafkaBroker, unique_topic  # the kafka_broker fixture comes from conftest.py
 from conformance_support import need
 
 pytestmark = [
