@@ -36,6 +36,7 @@ M = 0x5BD1E995
 
 def best(fn: Callable[[], object], repeat: int) -> float:
     """Best wall time of *repeat* runs of *fn*, in seconds."""
+    fn()  # warm-up: caches, allocator, CPU clock
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
