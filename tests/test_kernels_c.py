@@ -1,0 +1,75 @@
+"""The C kernels on their own, under UndefinedBehaviorSanitizer and AddressSanitizer.
+
+``tests/harness/kernels/kernel_check.c`` includes ``fastpart/_kernels.h`` and is
+compiled here with ``-fsanitize=undefined,address -fno-sanitize-recover`` (any
+signed overflow, bad shift, out-of-range float conversion or out-of-bounds read
+aborts), once with the AVX2 lanes and once forced scalar; every hash and
+partition it prints is compared with the pure-Python twin on a corpus covering
+every length 0-300 and every byte value.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conformance_support import cache_dir, need, tree_digest, write_corpus
+from fastpart import _core_py
+
+ROOT = Path(__file__).resolve().parent.parent
+SRC = ROOT / "tests" / "harness" / "kernels" / "kernel_check.c"
+HEADER = ROOT / "fastpart" / "_kernels.h"
+COUNTS = [1, 2, 3, 7, 12, 1000, 10007, 2**31 - 1]
+
+
+@pytest.fixture(scope="module")
+def kernel_binary() -> Path:
+    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    need(cc is not None, "no C compiler (cc) on PATH to build the sanitizer check")
+    if not HEADER.exists():
+        pytest.skip("fastpart/_kernels.h is not here (an installed wheel): this check needs the source tree")
+    out = cache_dir("kernels", tree_digest(SRC, HEADER)) / "kernel_check"
+    if not out.exists():
+        cmd = [cc, "-O1", "-g", "-std=c99", "-Wall", "-Wextra", "-fsanitize=undefined,address",
+               "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", "-I", str(HEADER.parent), str(SRC),
+               "-o", str(out)]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0 and "sanitize" in r.stderr:
+            need(False, f"the C compiler cannot build with sanitizers: {r.stderr[-300:]}")
+        assert r.returncode == 0, f"{' '.join(cmd)} failed:\n{r.stderr}"
+    return out
+
+
+def _corpus():
+    rng = random.Random(11)
+    keys = [b""] + [bytes([b]) for b in range(256)]
+    for length in range(0, 301):
+        keys += [rng.randbytes(length) for _ in range(3)]
+        keys.append(b"\xff" * length)
+        keys.append(b"\x80" * length)
+    return keys
+
+
+@pytest.mark.parametrize("mode", ["auto", "scalar"])
+def test_kernels_under_sanitizers(kernel_binary, tmp_path, mode):
+    keys = _corpus()
+    corpus = write_corpus(tmp_path / "keys.txt", keys)
+    with open(corpus, "rb") as f:
+        r = subprocess.run([str(kernel_binary), ",".join(map(str, COUNTS)), mode], stdin=f,
+                           capture_output=True, text=True, env={"ASAN_OPTIONS": "detect_leaks=1",
+                                                                 "UBSAN_OPTIONS": "print_stacktrace=1"})
+    assert r.returncode == 0, f"kernel check exited {r.returncode}:\n{r.stderr[-3000:]}"
+    lines = r.stdout.splitlines()
+    assert len(lines) == len(keys)
+    for key, line in zip(keys, lines):
+        v = [int(x) for x in line.split()]
+        m = _core_py.murmur2(key) & 0xFFFFFFFF
+        assert v[:5] == [m, _core_py.kafkajs_murmur2(key) & 0xFFFFFFFF, _core_py.crc32(key),
+                         _core_py.fnv1a(key), _core_py.xxh32(key)], key.hex()
+        for i, n in enumerate(COUNTS):
+            want = (m & 0x7FFFFFFF) % n
+            assert v[5 + 3 * i : 8 + 3 * i] == [want, want, want], (key.hex(), n)
