@@ -417,6 +417,86 @@ static FP_AVX2 void fp_java_ptrs_avx2(const uint8_t **ptrs, const size_t *lens, 
 }
 #endif
 
+/* ---- NEON: four murmur2 chains side by side (aarch64, always present) ---
+ * Same scheme as the AVX2 lanes, four keys per 128-bit register (vmulq_u32);
+ * the modulo is the scalar reciprocal one (umulh on aarch64).              */
+#if !defined(FASTPART_NO_SIMD) && defined(__aarch64__) && defined(__ARM_NEON) && \
+    (defined(__GNUC__) || defined(__clang__))
+#define FP_HAVE_NEON 1
+#include <arm_neon.h>
+
+static int fp_neon_on = 1;
+
+FP_INLINE uint32x4_t fp_neon_load(const uint8_t *const *p, size_t off) {
+    uint32_t w[4];
+    int l;
+    for (l = 0; l < 4; l++) memcpy(&w[l], p[l] + off, 4);
+    return vld1q_u32(w);
+}
+
+/* (murmur2 & 0x7fffffff) % n for 4 keys of `len` bytes at p[0..3], into out[0..3]. */
+FP_INLINE void fp_java_x4(const uint8_t *const *p, size_t len, fp_divisor dv, int32_t *out) {
+    const uint32x4_t m = vdupq_n_u32(FP_M2_M);
+    uint32x4_t h = vdupq_n_u32(FP_M2_SEED ^ (uint32_t)len);
+    size_t nblocks = len >> 2, j, rem = len & 3;
+    uint32_t r[4];
+    int l;
+    for (j = 0; j < nblocks; j++) {
+        uint32x4_t k = fp_neon_load(p, 4 * j);
+        k = vmulq_u32(k, m);
+        k = veorq_u32(k, vshrq_n_u32(k, 24));
+        k = vmulq_u32(k, m);
+        h = veorq_u32(vmulq_u32(h, m), k);
+    }
+    if (rem) {
+        uint32_t t[4];
+        size_t b = 4 * nblocks;
+        for (l = 0; l < 4; l++) {
+            const uint8_t *x = p[l] + b;
+            uint32_t v = x[0];
+            if (rem >= 2) v |= (uint32_t)x[1] << 8;
+            if (rem == 3) v |= (uint32_t)x[2] << 16;
+            t[l] = v;
+        }
+        h = vmulq_u32(veorq_u32(h, vld1q_u32(t)), m);
+    }
+    h = veorq_u32(h, vshrq_n_u32(h, 13));
+    h = vmulq_u32(h, m);
+    h = veorq_u32(h, vshrq_n_u32(h, 15));
+    h = vandq_u32(h, vdupq_n_u32(0x7fffffffU));
+    vst1q_u32(r, h);
+    for (l = 0; l < 4; l++) out[l] = (int32_t)fp_mod(r[l], dv);
+}
+
+static size_t fp_java_fixed_neon(const uint8_t *base, ptrdiff_t stride, size_t width, size_t count,
+                                 uint32_t n, int32_t *out) {
+    fp_divisor dv = fp_divisor_make(n);
+    size_t i;
+    const uint8_t *p[4];
+    for (i = 0; i + 4 <= count; i += 4) {
+        int l;
+        for (l = 0; l < 4; l++) p[l] = base + (ptrdiff_t)(i + l) * stride;
+        fp_java_x4(p, width, dv, out + i);
+    }
+    return i;
+}
+
+static void fp_java_ptrs_neon(const uint8_t **ptrs, const size_t *lens, size_t count, uint32_t n,
+                              int32_t *out, uint8_t *done) {
+    fp_divisor dv = fp_divisor_make(n);
+    size_t i;
+    for (i = 0; i + 4 <= count; i += 4) {
+        size_t len = lens[i];
+        int l, ok = 1;
+        for (l = 0; l < 4; l++)
+            if (ptrs[i + l] == NULL || lens[i + l] != len) { ok = 0; break; }
+        if (!ok || len > 4096) continue;
+        fp_java_x4(ptrs + i, len, dv, out + i);
+        memset(done + i, 1, 4);
+    }
+}
+#endif
+
 static void fp_init(void) {
     fp_crc32_init();
 #ifdef FP_HAVE_AVX2
@@ -427,8 +507,10 @@ static void fp_init(void) {
 
 /* 1 when the AVX2 kernels are compiled in and the CPU runs them. */
 static int fp_simd_enabled(void) {
-#ifdef FP_HAVE_AVX2
+#if defined(FP_HAVE_AVX2)
     return fp_cpu_avx2;
+#elif defined(FP_HAVE_NEON)
+    return fp_neon_on;
 #else
     return 0;
 #endif
@@ -436,8 +518,10 @@ static int fp_simd_enabled(void) {
 
 /* Tests switch the wide kernels off to compare them with the scalar ones. */
 static void fp_simd_set(int on) {
-#ifdef FP_HAVE_AVX2
+#if defined(FP_HAVE_AVX2)
     fp_cpu_avx2 = on ? (__builtin_cpu_supports("avx2") ? 1 : 0) : 0;
+#elif defined(FP_HAVE_NEON)
+    fp_neon_on = on ? 1 : 0;
 #else
     (void)on;
 #endif
@@ -451,13 +535,17 @@ static void fp_batch_ptrs(const uint8_t **ptrs, const size_t *lens, size_t count
     int32_t nullp = fp_partition_null(code, n);
     size_t i;
     if (code == FP_H_MURMUR2) { /* the Java strategy: the hot path */
-#ifdef FP_HAVE_AVX2
-        if (fp_cpu_avx2 && count >= 8) {
+#if defined(FP_HAVE_AVX2) || defined(FP_HAVE_NEON)
+        if (fp_simd_enabled() && count >= 4) {
             uint8_t small[1024];
             uint8_t *done = count <= sizeof(small) ? small : (uint8_t *)malloc(count);
             if (done != NULL) {
                 memset(done, 0, count);
+#if defined(FP_HAVE_AVX2)
                 fp_java_ptrs_avx2(ptrs, lens, count, n, out, done);
+#else
+                fp_java_ptrs_neon(ptrs, lens, count, n, out, done);
+#endif
                 for (i = 0; i < count; i++) {
                     const uint8_t *p = ptrs[i];
                     if (done[i]) continue;
@@ -486,8 +574,10 @@ static void fp_batch_fixed(const uint8_t *base, ptrdiff_t stride, size_t width, 
     fp_divisor dv = fp_divisor_make(n);
     size_t i = 0;
     if (code == FP_H_MURMUR2) {
-#ifdef FP_HAVE_AVX2
+#if defined(FP_HAVE_AVX2)
         if (fp_cpu_avx2 && width <= 4096) i = fp_java_fixed_avx2(base, stride, width, count, n, out);
+#elif defined(FP_HAVE_NEON)
+        if (fp_neon_on && width <= 4096) i = fp_java_fixed_neon(base, stride, width, count, n, out);
 #endif
         if (width == 16) {
             for (; i < count; i++)

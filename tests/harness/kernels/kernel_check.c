@@ -31,6 +31,7 @@ int main(int argc, char **argv) {
         counts[ncounts++] = (uint32_t)strtoul(tok, NULL, 10);
     fp_init();
     if (argc > 2 && strcmp(argv[2], "scalar") == 0) fp_simd_set(0);
+    fprintf(stderr, "simd=%d\n", fp_simd_enabled());
     while (fgets(line, sizeof line, stdin)) {
         size_t len = 0, n = strlen(line);
         while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = 0;
