@@ -119,6 +119,12 @@ def cmd_compare(args: argparse.Namespace, out: IO[str], stdin: IO[bytes]) -> int
 
     keys = _collect_keys(args, stdin)
     report = compare(keys, args.partitions, args.strategies)
+    if args.plot:
+        try:
+            report.plot(args.plot)
+        except ImportError as exc:
+            raise CliError(str(exc)) from None
+        sys.stderr.write(f"chart written to {args.plot}\n")
     if args.json:
         json.dump(report.to_dict(limit=args.limit), out, indent=2)
         out.write("\n")
@@ -195,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--strategies", "-s", type=_strategy_list, default=["java", "librdkafka"],
                    help="comma-separated strategy names (default: java,librdkafka)")
     c.add_argument("--limit", type=int, default=20, help="differing keys to list per pair (default 20)")
+    c.add_argument("--plot", metavar="PNG", help="also save a chart (needs matplotlib: fastpart[plot])")
     _key_args(c)
     c.set_defaults(func=cmd_compare)
 

@@ -83,6 +83,62 @@ class Comparison:
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
 
+    def counts(self, strategy: str) -> List[int]:
+        """Keys per partition (index = partition) under *strategy*; -1 answers not counted.
+
+        Example:
+            >>> import fastpart
+            >>> fastpart.compare([b"a", b"b", None], 3, ["java", "sarama"]).counts("java")
+            [0, 1, 1]
+        """
+        if self.num_partitions > 1 << 20:
+            raise ValueError(f"{self.num_partitions} partitions are too many to count one by one")
+        out = [0] * self.num_partitions
+        for p in self.partitions[strategy]:
+            if p >= 0:
+                out[p] += 1
+        return out
+
+    def plot(self, path: str, *, title: Optional[str] = None) -> str:
+        """Save a chart of keys per partition under each strategy, and, per pair,
+        the share of keys placed alike (needs matplotlib: ``pip install 'fastpart[plot]'``).
+
+        Returns *path*.
+        """
+        try:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError:
+            raise ImportError("plotting needs matplotlib: pip install 'fastpart[plot]'") from None
+        if self.num_partitions > 4096:
+            raise ValueError(f"cannot draw {self.num_partitions} partitions; plot a topic of at most 4096")
+        fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(10, 7), gridspec_kw={"height_ratios": [3, 2]})
+        width = 0.8 / len(self.strategies)
+        xs = range(self.num_partitions)
+        top = 0
+        for j, s in enumerate(self.strategies):
+            counts = self.counts(s)
+            top = max(top, max(counts, default=0))
+            ax1.bar([x + j * width for x in xs], counts, width=width, label=s)
+        ax1.set_xlabel("partition")
+        ax1.set_ylabel("keys")
+        ax1.set_ylim(0, top * 1.3 + 1)  # room for the legend above the bars
+        ax1.legend(loc="upper center", ncol=min(len(self.strategies), 4))
+        ax1.set_title(title or f"{len(self.keys)} keys over {self.num_partitions} partitions")
+        labels = [f"{p.a}\nvs {p.b}" for p in self.pairs]
+        shares = [100 * p.agreement for p in self.pairs]
+        ax2.barh(labels, shares)
+        for y, v in enumerate(shares):
+            ax2.text(v + 1, y, f"{v:.1f}%", va="center")
+        ax2.set_xlim(0, 105)
+        ax2.set_xlabel("% of keyed records on the same partition")
+        fig.tight_layout()
+        fig.savefig(path)
+        plt.close(fig)
+        return path
+
     def to_dict(self, limit: Optional[int] = 100) -> Dict[str, Any]:
         """A JSON-ready dict; at most *limit* differing keys per pair (None: all)."""
         pairs = []

@@ -126,3 +126,16 @@ def test_python_dash_m():
                          capture_output=True, text=True, check=True)
     assert out.stdout == "21\t%d\n" % fastpart.partition(b"21", 10)
     assert subprocess.run([sys.executable, "-m", "fastpart"], capture_output=True).returncode == 2
+
+
+def test_compare_plot(tmp_path, capsys):
+    pytest.importorskip("matplotlib", reason="plotting is the optional fastpart[plot] extra")
+    out = tmp_path / "chart.png"
+    rc, _ = run(["compare", "-p", "12", "-s", "java,librdkafka,sarama", "--plot", str(out),
+                 *[f"key-{i}" for i in range(500)]])
+    assert rc == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    r = fastpart.compare([f"key-{i}" for i in range(500)], 12, ["java", "librdkafka"])
+    assert sum(r.counts("java")) == 500
+    with pytest.raises(ValueError, match="at most 4096"):
+        fastpart.compare([b"a", b"b"], 10000, ["java", "sarama"]).plot(str(tmp_path / "x.png"))
