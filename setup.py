@@ -54,7 +54,7 @@ def extensions():
     if os.name == "nt":
         args = ["/O2"]
     else:
-        args = ["-O3", "-std=c99", "-fno-strict-aliasing"]
+        args = ["-O3", "-fno-strict-aliasing"]
     ext = Extension(
         "fastpart._core",
         ["fastpart/_core.pyx"],
