@@ -25,7 +25,7 @@ from cpython.object cimport PyObject
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.ref cimport Py_DECREF, Py_INCREF
-from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
+from cpython.tuple cimport PyTuple_GET_ITEM
 from cpython.unicode cimport PyUnicode_Check
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.string cimport memcpy, strcmp, strncmp
@@ -33,7 +33,7 @@ from libc.stdlib cimport atoi
 
 import array as _array
 
-from . import _arrow_py, _core_py, _inputs
+from . import _core_py, _inputs
 from ._grouping import Grouping
 from ._strategies import CODES as _CODES_PY, unknown_strategy
 
@@ -243,9 +243,9 @@ def _partition_full(key, num_partitions, /, *, strategy="java"):
 
 
 cdef extern from "_fastcall.h":
-    object fp_make_partition(object full, object java, object module_name)
+    object fp_make_partition(object full, object module_name)
 
-partition = fp_make_partition(_partition_full, _JAVA, __name__)
+partition = fp_make_partition(_partition_full, __name__)
 
 
 # ------------------------------------------------------------------ batches
@@ -608,7 +608,7 @@ def partition_many(keys, num_partitions, *, strategy="java", out=None):
         r = _batch_arrow(keys, code, n, out)
         if r is not None:
             return r
-        return _batch_sequence(_arrow_py.arrow_keys(keys), code, n, out)
+        return _batch_sequence(_inputs.batch_keys(keys), code, n, out)  # the twin reads it
     if PyObject_CheckBuffer(keys):
         r = _batch_buffer(keys, code, n, out)
         if r is not None:

@@ -11,12 +11,6 @@
 #include "_kernels.h"
 
 static PyObject *fp_full_partition = NULL;  /* _partition_full */
-static PyObject *fp_java_str = NULL;         /* "java" */
-/* The last partition count seen, held by a strong reference: ints are
- * immutable, so the same object means the same, already validated, value,
- * and its reciprocal for the modulo is reused (calls hold the GIL).        */
-static PyObject *fp_last_n = NULL;
-static fp_divisor fp_last_dv;
 
 /* partition(key, num_partitions, *, strategy="java"): the fast entry. */
 static PyObject *fp_partition_fast(PyObject *self, PyObject *const *args, Py_ssize_t nargsf,
@@ -67,11 +61,9 @@ static PyMethodDef fp_partition_def = {
     "    -1\n"
 };
 
-static PyObject *fp_make_partition(PyObject *full, PyObject *java, PyObject *module_name) {
+static PyObject *fp_make_partition(PyObject *full, PyObject *module_name) {
     Py_INCREF(full);
-    Py_INCREF(java);
     fp_full_partition = full;
-    fp_java_str = java;
     return PyCFunction_NewEx(&fp_partition_def, NULL, module_name);
 }
 

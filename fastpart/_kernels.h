@@ -318,58 +318,90 @@ FP_INLINE int32_t fp_partition_null(int code, uint32_t n) {
     }
 }
 
-/* ---- AVX2: eight murmur2 chains side by side (x86-64, chosen at run time) --
- * Wheels target baseline x86-64, so this code is compiled with a per-function
- * target attribute and used only when the CPU reports AVX2.  Eight keys of
- * one length are hashed in the eight 32-bit lanes (vpmulld), and the modulo
- * is done in lanes too: q = floor(h * (1.0 / n)) in float64 is exact or one
- * too small for h, n < 2^31 (its error is below 2^-20 / n, and the distance
- * to the next multiple of n is at least 1 / n), so r = h - q * n lies in
- * [0, 2n) and min_u32(r, r - n) corrects it.  The scalar kernel above is the
- * reference; tests compare both on every length.                           */
+/* ---- SIMD lanes: several murmur2 chains side by side ---------------------
+ * FP_LANES keys of one length are hashed in the 32-bit lanes of a vector
+ * register: 8 with AVX2 on x86-64, 4 with NEON on aarch64.  Wheels target
+ * baseline x86-64, so the AVX2 code carries a per-function target attribute
+ * (FP_LANES_ATTR) and runs only when the CPU reports AVX2; NEON is part of
+ * baseline aarch64.  The scalar kernel above is the reference; tests compare
+ * both on every length (the NEON build under qemu-user).
+ *
+ * AVX2 also does the modulo in lanes: q = floor(h * (1.0 / n)) in float64 is
+ * exact or one too small for h, n < 2^31 (its error is below 2^-20 / n, and
+ * the distance to the next multiple of n is at least 1 / n), so r = h - q * n
+ * lies in [0, 2n) and min_u32(r, r - n) corrects it.  NEON uses the scalar
+ * reciprocal modulo (umulh on aarch64).                                     */
 #if !defined(FASTPART_NO_SIMD) && (defined(__x86_64__) || defined(_M_X64)) && \
     (defined(__GNUC__) || defined(__clang__))
-#define FP_HAVE_AVX2 1
+#define FP_LANES 8
+#define FP_LANES_ATTR __attribute__((target("avx2")))
 #include <immintrin.h>
+#elif !defined(FASTPART_NO_SIMD) && defined(__aarch64__) && defined(__ARM_NEON) && \
+    (defined(__GNUC__) || defined(__clang__))
+#define FP_LANES 4
+#define FP_LANES_ATTR
+#include <arm_neon.h>
+#endif
 
-static int fp_cpu_avx2 = 0;
+#ifdef FP_LANES
+/* 1 while the lanes are used: set by fp_init from the CPU, and by tests. */
+static int fp_lanes_on = 0;
 
-#define FP_AVX2 __attribute__((target("avx2")))
+typedef struct {
+    uint32_t n;
+    double inv;    /* 1.0 / n, for the AVX2 lane modulo */
+    fp_divisor dv; /* for the NEON scalar modulo */
+} fp_lanes_ctx;
 
-FP_INLINE FP_AVX2 __m256i fp_lanes_load(const uint8_t *const *p, size_t off) {
-    uint32_t w[8];
-    int l;
-    for (l = 0; l < 8; l++) memcpy(&w[l], p[l] + off, 4);
-    return _mm256_loadu_si256((const __m256i *)w);
+FP_INLINE fp_lanes_ctx fp_lanes_ctx_make(uint32_t n) {
+    fp_lanes_ctx c;
+    c.n = n;
+    c.inv = 1.0 / (double)n;
+    c.dv = fp_divisor_make(n);
+    return c;
 }
 
-/* (murmur2 & 0x7fffffff) % n for 8 keys of `len` bytes at p[0..7]. */
-FP_INLINE FP_AVX2 __m256i fp_java_x8(const uint8_t *const *p, size_t len, __m256i nv, __m256d inv) {
+/* The 32-bit little-endian word at offset `off` of each lane's key. */
+FP_INLINE void fp_lanes_words(const uint8_t *const *p, size_t off, uint32_t *w) {
+    int l;
+    for (l = 0; l < FP_LANES; l++) memcpy(&w[l], p[l] + off, 4);
+}
+
+/* The 1-3 tail bytes at offset `off` of each lane's key, as murmur2 mixes them. */
+FP_INLINE void fp_lanes_tail(const uint8_t *const *p, size_t off, size_t rem, uint32_t *w) {
+    int l;
+    for (l = 0; l < FP_LANES; l++) {
+        const uint8_t *x = p[l] + off;
+        uint32_t v = x[0];
+        if (rem >= 2) v |= (uint32_t)x[1] << 8;
+        if (rem == 3) v |= (uint32_t)x[2] << 16;
+        w[l] = v;
+    }
+}
+
+#if FP_LANES == 8
+/* (murmur2 & 0x7fffffff) % n for 8 keys of `len` bytes at p[0..7], into out[0..7]. */
+FP_INLINE FP_LANES_ATTR void fp_java_lanes(const uint8_t *const *p, size_t len, fp_lanes_ctx c,
+                                           int32_t *out) {
     const __m256i m = _mm256_set1_epi32((int)FP_M2_M);
+    const __m256i nv = _mm256_set1_epi32((int)c.n);
+    const __m256d inv = _mm256_set1_pd(c.inv);
     __m256i h = _mm256_set1_epi32((int)(FP_M2_SEED ^ (uint32_t)len));
     size_t nblocks = len >> 2, j, rem = len & 3;
+    uint32_t w[8];
     __m256d lo, hi;
     __m256i q, r;
     for (j = 0; j < nblocks; j++) {
-        __m256i k = fp_lanes_load(p, 4 * j);
-        k = _mm256_mullo_epi32(k, m);
+        __m256i k;
+        fp_lanes_words(p, 4 * j, w);
+        k = _mm256_mullo_epi32(_mm256_loadu_si256((const __m256i *)w), m);
         k = _mm256_xor_si256(k, _mm256_srli_epi32(k, 24));
         k = _mm256_mullo_epi32(k, m);
         h = _mm256_xor_si256(_mm256_mullo_epi32(h, m), k);
     }
     if (rem) {
-        uint32_t t[8];
-        size_t b = 4 * nblocks;
-        int l;
-        for (l = 0; l < 8; l++) {
-            const uint8_t *x = p[l] + b;
-            uint32_t v = x[0];
-            if (rem >= 2) v |= (uint32_t)x[1] << 8;
-            if (rem == 3) v |= (uint32_t)x[2] << 16;
-            t[l] = v;
-        }
-        h = _mm256_xor_si256(h, _mm256_loadu_si256((const __m256i *)t));
-        h = _mm256_mullo_epi32(h, m);
+        fp_lanes_tail(p, 4 * nblocks, rem, w);
+        h = _mm256_mullo_epi32(_mm256_xor_si256(h, _mm256_loadu_si256((const __m256i *)w)), m);
     }
     h = _mm256_xor_si256(h, _mm256_srli_epi32(h, 13));
     h = _mm256_mullo_epi32(h, m);
@@ -379,149 +411,105 @@ FP_INLINE FP_AVX2 __m256i fp_java_x8(const uint8_t *const *p, size_t len, __m256
     hi = _mm256_floor_pd(_mm256_mul_pd(_mm256_cvtepi32_pd(_mm256_extracti128_si256(h, 1)), inv));
     q = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm256_cvttpd_epi32(lo)), _mm256_cvttpd_epi32(hi), 1);
     r = _mm256_sub_epi32(h, _mm256_mullo_epi32(q, nv));
-    return _mm256_min_epu32(r, _mm256_sub_epi32(r, nv));
+    _mm256_storeu_si256((__m256i *)out, _mm256_min_epu32(r, _mm256_sub_epi32(r, nv)));
 }
-
-/* Java partitions of `count` keys of `width` bytes at base + i * stride. */
-static FP_AVX2 size_t fp_java_fixed_avx2(const uint8_t *base, ptrdiff_t stride, size_t width,
-                                         size_t count, uint32_t n, int32_t *out) {
-    const __m256i nv = _mm256_set1_epi32((int)n);
-    const __m256d inv = _mm256_set1_pd(1.0 / (double)n);
-    size_t i;
-    const uint8_t *p[8];
-    for (i = 0; i + 8 <= count; i += 8) {
-        int l;
-        for (l = 0; l < 8; l++) p[l] = base + (ptrdiff_t)(i + l) * stride;
-        _mm256_storeu_si256((__m256i *)(out + i), fp_java_x8(p, width, nv, inv));
-    }
-    return i;
-}
-
-/* Java partitions of pointer/length keys: runs of 8 equal-length non-null
- * keys go through the lanes; returns nothing, fills what it handled and
- * leaves the others (done[i] == 0) to the scalar loop. */
-static FP_AVX2 void fp_java_ptrs_avx2(const uint8_t **ptrs, const size_t *lens, size_t count,
-                                      uint32_t n, int32_t *out, uint8_t *done) {
-    const __m256i nv = _mm256_set1_epi32((int)n);
-    const __m256d inv = _mm256_set1_pd(1.0 / (double)n);
-    size_t i;
-    for (i = 0; i + 8 <= count; i += 8) {
-        size_t len = lens[i];
-        int l, ok = 1;
-        for (l = 0; l < 8; l++)
-            if (ptrs[i + l] == NULL || lens[i + l] != len) { ok = 0; break; }
-        if (!ok || len > 4096) continue;
-        _mm256_storeu_si256((__m256i *)(out + i), fp_java_x8(ptrs + i, len, nv, inv));
-        memset(done + i, 1, 8);
-    }
-}
-#endif
-
-/* ---- NEON: four murmur2 chains side by side (aarch64, always present) ---
- * Same scheme as the AVX2 lanes, four keys per 128-bit register (vmulq_u32);
- * the modulo is the scalar reciprocal one (umulh on aarch64).              */
-#if !defined(FASTPART_NO_SIMD) && defined(__aarch64__) && defined(__ARM_NEON) && \
-    (defined(__GNUC__) || defined(__clang__))
-#define FP_HAVE_NEON 1
-#include <arm_neon.h>
-
-static int fp_neon_on = 1;
-
-FP_INLINE uint32x4_t fp_neon_load(const uint8_t *const *p, size_t off) {
-    uint32_t w[4];
-    int l;
-    for (l = 0; l < 4; l++) memcpy(&w[l], p[l] + off, 4);
-    return vld1q_u32(w);
-}
-
+#else
 /* (murmur2 & 0x7fffffff) % n for 4 keys of `len` bytes at p[0..3], into out[0..3]. */
-FP_INLINE void fp_java_x4(const uint8_t *const *p, size_t len, fp_divisor dv, int32_t *out) {
+FP_INLINE void fp_java_lanes(const uint8_t *const *p, size_t len, fp_lanes_ctx c, int32_t *out) {
     const uint32x4_t m = vdupq_n_u32(FP_M2_M);
     uint32x4_t h = vdupq_n_u32(FP_M2_SEED ^ (uint32_t)len);
     size_t nblocks = len >> 2, j, rem = len & 3;
-    uint32_t r[4];
+    uint32_t w[4];
     int l;
     for (j = 0; j < nblocks; j++) {
-        uint32x4_t k = fp_neon_load(p, 4 * j);
-        k = vmulq_u32(k, m);
+        uint32x4_t k;
+        fp_lanes_words(p, 4 * j, w);
+        k = vmulq_u32(vld1q_u32(w), m);
         k = veorq_u32(k, vshrq_n_u32(k, 24));
         k = vmulq_u32(k, m);
         h = veorq_u32(vmulq_u32(h, m), k);
     }
     if (rem) {
-        uint32_t t[4];
-        size_t b = 4 * nblocks;
-        for (l = 0; l < 4; l++) {
-            const uint8_t *x = p[l] + b;
-            uint32_t v = x[0];
-            if (rem >= 2) v |= (uint32_t)x[1] << 8;
-            if (rem == 3) v |= (uint32_t)x[2] << 16;
-            t[l] = v;
-        }
-        h = vmulq_u32(veorq_u32(h, vld1q_u32(t)), m);
+        fp_lanes_tail(p, 4 * nblocks, rem, w);
+        h = vmulq_u32(veorq_u32(h, vld1q_u32(w)), m);
     }
     h = veorq_u32(h, vshrq_n_u32(h, 13));
     h = vmulq_u32(h, m);
     h = veorq_u32(h, vshrq_n_u32(h, 15));
     h = vandq_u32(h, vdupq_n_u32(0x7fffffffU));
-    vst1q_u32(r, h);
-    for (l = 0; l < 4; l++) out[l] = (int32_t)fp_mod(r[l], dv);
+    vst1q_u32(w, h);
+    for (l = 0; l < 4; l++) out[l] = (int32_t)fp_mod(w[l], c.dv);
 }
+#endif
 
-static size_t fp_java_fixed_neon(const uint8_t *base, ptrdiff_t stride, size_t width, size_t count,
-                                 uint32_t n, int32_t *out) {
-    fp_divisor dv = fp_divisor_make(n);
+/* Java partitions of `count` keys of `width` bytes at base + i * stride;
+ * returns how many it did (a multiple of FP_LANES), the rest is scalar.    */
+static FP_LANES_ATTR size_t fp_java_fixed_lanes(const uint8_t *base, ptrdiff_t stride, size_t width,
+                                                size_t count, uint32_t n, int32_t *out) {
+    fp_lanes_ctx c = fp_lanes_ctx_make(n);
+    const uint8_t *p[FP_LANES];
     size_t i;
-    const uint8_t *p[4];
-    for (i = 0; i + 4 <= count; i += 4) {
+    for (i = 0; i + FP_LANES <= count; i += FP_LANES) {
         int l;
-        for (l = 0; l < 4; l++) p[l] = base + (ptrdiff_t)(i + l) * stride;
-        fp_java_x4(p, width, dv, out + i);
+        for (l = 0; l < FP_LANES; l++) p[l] = base + (ptrdiff_t)(i + l) * stride;
+        fp_java_lanes(p, width, c, out + i);
     }
     return i;
 }
 
-static void fp_java_ptrs_neon(const uint8_t **ptrs, const size_t *lens, size_t count, uint32_t n,
-                              int32_t *out, uint8_t *done) {
-    fp_divisor dv = fp_divisor_make(n);
+/* Java partitions of pointer/length keys: each group of FP_LANES equal-length
+ * non-null keys goes through the lanes and is marked in `done`; the others
+ * are left to the scalar loop. */
+static FP_LANES_ATTR void fp_java_ptrs_lanes(const uint8_t **ptrs, const size_t *lens, size_t count,
+                                             uint32_t n, int32_t *out, uint8_t *done) {
+    fp_lanes_ctx c = fp_lanes_ctx_make(n);
     size_t i;
-    for (i = 0; i + 4 <= count; i += 4) {
+    for (i = 0; i + FP_LANES <= count; i += FP_LANES) {
         size_t len = lens[i];
         int l, ok = 1;
-        for (l = 0; l < 4; l++)
+        for (l = 0; l < FP_LANES; l++)
             if (ptrs[i + l] == NULL || lens[i + l] != len) { ok = 0; break; }
         if (!ok || len > 4096) continue;
-        fp_java_x4(ptrs + i, len, dv, out + i);
-        memset(done + i, 1, 4);
+        fp_java_lanes(ptrs + i, len, c, out + i);
+        memset(done + i, 1, FP_LANES);
     }
 }
-#endif
+#endif /* FP_LANES */
 
-static void fp_init(void) {
-    fp_crc32_init();
-#ifdef FP_HAVE_AVX2
-    __builtin_cpu_init();
-    fp_cpu_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
-#endif
-}
-
-/* 1 when the AVX2 kernels are compiled in and the CPU runs them. */
-static int fp_simd_enabled(void) {
-#if defined(FP_HAVE_AVX2)
-    return fp_cpu_avx2;
-#elif defined(FP_HAVE_NEON)
-    return fp_neon_on;
+/* Whether the lanes can run here: AVX2 asks the CPU, NEON always can. */
+static int fp_lanes_supported(void) {
+#if defined(FP_LANES) && FP_LANES == 8
+    return __builtin_cpu_supports("avx2") ? 1 : 0;
+#elif defined(FP_LANES)
+    return 1;
 #else
     return 0;
 #endif
 }
 
-/* Tests switch the wide kernels off to compare them with the scalar ones. */
+static void fp_init(void) {
+    fp_crc32_init();
+#if defined(FP_LANES) && FP_LANES == 8
+    __builtin_cpu_init();
+#endif
+#ifdef FP_LANES
+    fp_lanes_on = fp_lanes_supported();
+#endif
+}
+
+/* 1 when the SIMD lanes are compiled in and used. */
+static int fp_simd_enabled(void) {
+#ifdef FP_LANES
+    return fp_lanes_on;
+#else
+    return 0;
+#endif
+}
+
+/* Tests switch the lanes off to compare them with the scalar kernel. */
 static void fp_simd_set(int on) {
-#if defined(FP_HAVE_AVX2)
-    fp_cpu_avx2 = on ? (__builtin_cpu_supports("avx2") ? 1 : 0) : 0;
-#elif defined(FP_HAVE_NEON)
-    fp_neon_on = on ? 1 : 0;
+#ifdef FP_LANES
+    fp_lanes_on = on ? fp_lanes_supported() : 0;
 #else
     (void)on;
 #endif
@@ -535,17 +523,13 @@ static void fp_batch_ptrs(const uint8_t **ptrs, const size_t *lens, size_t count
     int32_t nullp = fp_partition_null(code, n);
     size_t i;
     if (code == FP_H_MURMUR2) { /* the Java strategy: the hot path */
-#if defined(FP_HAVE_AVX2) || defined(FP_HAVE_NEON)
-        if (fp_simd_enabled() && count >= 4) {
+#ifdef FP_LANES
+        if (fp_lanes_on && count >= FP_LANES) {
             uint8_t small[1024];
             uint8_t *done = count <= sizeof(small) ? small : (uint8_t *)malloc(count);
             if (done != NULL) {
                 memset(done, 0, count);
-#if defined(FP_HAVE_AVX2)
-                fp_java_ptrs_avx2(ptrs, lens, count, n, out, done);
-#else
-                fp_java_ptrs_neon(ptrs, lens, count, n, out, done);
-#endif
+                fp_java_ptrs_lanes(ptrs, lens, count, n, out, done);
                 for (i = 0; i < count; i++) {
                     const uint8_t *p = ptrs[i];
                     if (done[i]) continue;
@@ -574,10 +558,8 @@ static void fp_batch_fixed(const uint8_t *base, ptrdiff_t stride, size_t width, 
     fp_divisor dv = fp_divisor_make(n);
     size_t i = 0;
     if (code == FP_H_MURMUR2) {
-#if defined(FP_HAVE_AVX2)
-        if (fp_cpu_avx2 && width <= 4096) i = fp_java_fixed_avx2(base, stride, width, count, n, out);
-#elif defined(FP_HAVE_NEON)
-        if (fp_neon_on && width <= 4096) i = fp_java_fixed_neon(base, stride, width, count, n, out);
+#ifdef FP_LANES
+        if (fp_lanes_on && width <= 4096) i = fp_java_fixed_lanes(base, stride, width, count, n, out);
 #endif
         if (width == 16) {
             for (; i < count; i++)
