@@ -30,6 +30,9 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import fastpart
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _tables import fmt_table  # noqa: E402
+
 N_PARTS = 12
 M = 0x5BD1E995
 
@@ -170,15 +173,6 @@ def build_c_loop() -> Tuple[Optional[Callable], str]:
 
 # ------------------------------------------------------------------ report
 
-def fmt_table(headers: List[str], rows: List[List[str]], markdown: bool) -> str:
-    if markdown:
-        lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-        lines += ["| " + " | ".join(r) + " |" for r in rows]
-        return "\n".join(lines)
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths))]
-    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
-    return "\n".join(out)
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -238,7 +232,6 @@ def main(argv: Optional[List[str]] = None) -> int:
         np = None
     c_run, c_note = build_c_loop()
     brows = []
-    bratio = []
     for size in sizes:
         count = count_for[size] * (5 if size <= 36 else 1)
         keys = [rng.randbytes(size) for _ in range(count)]

@@ -54,6 +54,9 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import fastpart
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _tables import fmt_table  # noqa: E402
+
 N_PARTS = 12
 KEY_BYTES = 36
 VALUE_BYTES = 100
@@ -72,15 +75,6 @@ def make_records(count: int, seed: int = 1) -> Records:
             for _ in range(count)]
 
 
-def fmt_table(headers: List[str], rows: List[List[str]], markdown: bool) -> str:
-    if markdown:
-        lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-        lines += ["| " + " | ".join(r) + " |" for r in rows]
-        return "\n".join(lines)
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths))]
-    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
-    return "\n".join(out)
 
 
 def best_of(runs: List[Timing]) -> Timing:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import array
 import operator
 import struct
-from typing import Any, List, Optional, Sequence
+from typing import Any, List, Optional
 
 from . import _inputs
 from ._strategies import (
@@ -327,10 +327,6 @@ def partition(key: Any, num_partitions: int, /, *, strategy: str = "java") -> in
     return _partition_code(_inputs.key_bytes(key), code, n)
 
 
-def _out_buffer(out: Any, count: int) -> memoryview:
-    return _inputs.check_out(out, count)
-
-
 def partition_many(keys: Any, num_partitions: int, *, strategy: str = "java", out: Any = None) -> Any:
     """Partitions of many keys in one call, one int32 per key.
 
@@ -359,7 +355,7 @@ def partition_many(keys: Any, num_partitions: int, *, strategy: str = "java", ou
         result = array.array("i", bytes(4 * count))
         view = memoryview(result)
     else:
-        view = _out_buffer(out, count)
+        view = _inputs.check_out(out, count)
         result = out
     for i, data in enumerate(items):
         view[i] = _partition_code(data, code, n)

@@ -61,6 +61,16 @@ def need(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+def harness_failed(harness: str, what: str, proc=None, extra: str = "") -> None:
+    """Fail the calling test because a harness step (build, install, run) failed,
+    showing the tail of the process's stdout and stderr when there is one."""
+    out = ""
+    if proc is not None:
+        out = (f" (exit {proc.returncode})\n--- stdout ---\n{proc.stdout[-8000:]}"
+               f"\n--- stderr ---\n{proc.stderr[-8000:]}")
+    pytest.fail(f"{harness} harness: {what} failed{out}{extra}", pytrace=False)
+
+
 def need_tool(*names: str) -> Dict[str, str]:
     """Return ``{name: path}`` for each executable, or skip/fail when missing."""
     found = {}

@@ -22,13 +22,12 @@ import sys
 from pathlib import Path
 from typing import Iterable, List, Tuple
 
-import pytest
 
 try:
-    from conformance_support import cache_dir, need_tool, tree_digest
+    from conformance_support import cache_dir, harness_failed, need_tool, tree_digest
 except ImportError:  # imported from somewhere that does not put tests/ on sys.path
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from conformance_support import cache_dir, need_tool, tree_digest
+    from conformance_support import cache_dir, harness_failed, need_tool, tree_digest
 
 GO_DIR = Path(__file__).resolve().parent / "go"
 EXE_NAME = "goharness"
@@ -37,10 +36,7 @@ RUN_TIMEOUT = 600
 
 
 def _fail(what: str, proc: "subprocess.CompletedProcess[str] | None", extra: str = "") -> None:
-    out = ""
-    if proc is not None:
-        out = f" (exit {proc.returncode})\n--- stdout ---\n{proc.stdout[-8000:]}\n--- stderr ---\n{proc.stderr[-8000:]}"
-    pytest.fail(f"go harness: {what} failed{out}{extra}", pytrace=False)
+    harness_failed("go", what, proc, extra)
 
 
 def build() -> Path:

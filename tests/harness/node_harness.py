@@ -24,13 +24,12 @@ import sys
 from pathlib import Path
 from typing import Iterable, Tuple
 
-import pytest
 
 try:
-    from conformance_support import cache_dir, need_tool, tree_digest
+    from conformance_support import cache_dir, harness_failed, need_tool, tree_digest
 except ImportError:  # imported from somewhere that does not put tests/ on sys.path
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from conformance_support import cache_dir, need_tool, tree_digest
+    from conformance_support import cache_dir, harness_failed, need_tool, tree_digest
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
 FILES = ("package.json", "package-lock.json", "harness.js")
@@ -38,11 +37,8 @@ INSTALL_TIMEOUT = 600
 RUN_TIMEOUT = 900
 
 
-def _fail(what: str, proc: "subprocess.CompletedProcess[str] | None") -> None:
-    out = ""
-    if proc is not None:
-        out = f" (exit {proc.returncode})\n--- stdout ---\n{proc.stdout[-8000:]}\n--- stderr ---\n{proc.stderr[-8000:]}"
-    pytest.fail(f"node harness: {what} failed{out}", pytrace=False)
+def _fail(what: str, proc: "subprocess.CompletedProcess[str] | None", extra: str = "") -> None:
+    harness_failed("node", what, proc, extra)
 
 
 def build() -> Path:

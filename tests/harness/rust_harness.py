@@ -26,13 +26,12 @@ import sys
 from pathlib import Path
 from typing import Iterable, Tuple
 
-import pytest
 
 try:
-    from conformance_support import cache_dir, need_tool, tree_digest
+    from conformance_support import cache_dir, harness_failed, need_tool, tree_digest
 except ImportError:  # imported from somewhere that does not put tests/ on sys.path
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from conformance_support import cache_dir, need_tool, tree_digest
+    from conformance_support import cache_dir, harness_failed, need_tool, tree_digest
 
 RUST_DIR = Path(__file__).resolve().parent / "rust"
 BIN_NAME = "rust-harness"
@@ -40,11 +39,8 @@ BUILD_TIMEOUT = 1200
 RUN_TIMEOUT = 300
 
 
-def _fail(what: str, proc: "subprocess.CompletedProcess[str] | None") -> None:
-    out = ""
-    if proc is not None:
-        out = f" (exit {proc.returncode})\n--- stdout ---\n{proc.stdout[-8000:]}\n--- stderr ---\n{proc.stderr[-8000:]}"
-    pytest.fail(f"rust harness: {what} failed{out}", pytrace=False)
+def _fail(what: str, proc: "subprocess.CompletedProcess[str] | None", extra: str = "") -> None:
+    harness_failed("rust", what, proc, extra)
 
 
 def _sources_digest() -> str:
