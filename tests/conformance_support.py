@@ -24,12 +24,15 @@ client returns it), or ``x`` where the client cannot express that record
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import random
 import shutil
 import struct
+import sys
 import uuid
 from pathlib import Path
+from types import ModuleType
 from typing import Dict, Iterable, List, Optional, Tuple
 
 import pytest
@@ -42,6 +45,37 @@ CORPUS_SIZE = 100_000
 
 HERE = Path(__file__).resolve().parent
 HARNESS_DIR = HERE / "harness"
+
+
+def load_harness(client: str) -> ModuleType:
+    """The runner module ``tests/harness/<client>_harness.py``, loaded once per session.
+
+    The harness modules live beside their sources (``tests/harness/<client>/``),
+    not in a package, so they are loaded by path under the name
+    ``fastpart_<client>_harness`` (registered in ``sys.modules``, so every
+    suite that asks gets the same module object).
+
+    Example::
+
+        H = load_harness("go")      # tests/harness/go_harness.py
+        H.run(corpus_path)
+    """
+    name = f"fastpart_{client}_harness"
+    module = sys.modules.get(name)
+    if module is not None:
+        return module
+    path = HARNESS_DIR / f"{client}_harness.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"no harness runner at {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
 
 
 def require_toolchains() -> bool:

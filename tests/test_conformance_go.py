@@ -37,31 +37,17 @@ count (see ``_fastpart``).
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import pytest
 
 from conformance_support import (
-    HARNESS_DIR,
     PARTITION_COUNTS,
+    load_harness,
 )
 
 pytestmark = pytest.mark.conformance
 
 
-def _load_harness():
-    name = "fastpart_go_harness"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, HARNESS_DIR / "go_harness.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
-
-
-H = _load_harness()
+H = load_harness("go")
 
 #: Go modules the harness must be linked against.
 VERSIONS = {

@@ -21,11 +21,9 @@ compared as text first; only a difference is parsed, to list the first mismatche
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import random
 import struct
-import sys
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
@@ -33,9 +31,9 @@ from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 import pytest
 
 from conformance_support import (
-    HARNESS_DIR,
     PARTITION_COUNTS,
     generate_corpus,
+    load_harness,
     mismatches,
     write_corpus,
 )
@@ -43,18 +41,7 @@ from conformance_support import (
 pytestmark = pytest.mark.conformance
 
 
-def _load_harness():
-    name = "fastpart_java_harness"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, HARNESS_DIR / "java_harness.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
-
-
-H = _load_harness()
+H = load_harness("java")
 VERSIONS = H.VERSIONS
 
 

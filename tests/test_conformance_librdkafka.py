@@ -24,7 +24,6 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import subprocess
-import sys
 import warnings
 from array import array
 from typing import Dict, List, Optional, Tuple
@@ -32,10 +31,10 @@ from typing import Dict, List, Optional, Tuple
 import pytest
 
 from conformance_support import (
-    HARNESS_DIR,
     PARTITION_COUNTS,
     cache_dir,
     generate_corpus,
+    load_harness,
     mismatches,
     need,
 )
@@ -43,18 +42,7 @@ from conformance_support import (
 pytestmark = pytest.mark.conformance
 
 
-def _load_harness():
-    name = "fastpart_librdkafka_harness"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, HARNESS_DIR / "librdkafka_harness.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
-
-
-H = _load_harness()
+H = load_harness("librdkafka")
 
 #: Runs per key when showing that a "-1" answer is not key-determined.
 VARY_RUNS = 64
