@@ -27,6 +27,7 @@ from ._impl import IMPLEMENTATION, core as _core
 from ._strategies import STRATEGIES as _STRATEGIES, Strategy
 from ._version import __version__
 from .report import Comparison, compare, resize_impact
+from .detect import Detection, detect  # after .report: binds the function over the submodule
 
 if TYPE_CHECKING:  # type checkers read the pure twin, the specification of both cores
     from ._core_py import (
@@ -78,6 +79,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "IMPLEMENTATION",
     "Comparison",
+    "Detection",
     "Grouping",
     "RoundRobin",
     "Sticky",
@@ -86,6 +88,7 @@ __all__ = [
     "__version__",
     "compare",
     "crc32",
+    "detect",
     "fnv1a",
     "group_by_partition",
     "kafkajs_murmur2",

@@ -1,0 +1,69 @@
+"""The plain-words rendering of a :class:`fastpart.detect.Detection`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, List, Optional
+
+if TYPE_CHECKING:
+    from .detect import Detection
+
+
+def show_key(key: Optional[bytes], limit: int = 40) -> str:
+    """A key as a reader wants to see it: quoted text, or hex for binary.
+
+    Example:
+        >>> show_key(b"order-1"), show_key(b"\\x00\\xff"), show_key(None)
+        ("'order-1'", '0x00ff', 'null')
+    """
+    if key is None:
+        return "null"
+    try:
+        text = key.decode("utf-8")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and text.isprintable():
+        return repr(text if len(text) <= limit else text[:limit] + "...")
+    h = key.hex()
+    return "0x" + (h if len(h) <= 2 * limit else h[: 2 * limit] + "...")
+
+
+def summary(d: "Detection") -> str:
+    """One finding per line (see ``Detection.summary``)."""
+    lines: List[str] = [f"{d.records:,} records on {d.num_partitions} partitions: {d.keyed:,} keyed, "
+                        f"{d.keyless.count:,} keyless ({d.keyless.share:.1%})"]
+    shown = [g for g in d.groups if g.explained > 0][:4]
+    for i, g in enumerate(shown):
+        head = f"{g.share:.1%} of {d.keyed:,} keyed records match" if i == 0 else f"{g.share:.1%} match"
+        lines.append(f"{head} {g.describe()}")
+        if len(g.strategies) > 1:
+            lines.append(f"    (identical on this data: {', '.join(g.strategies)})")
+    if d.keyed and not shown:
+        lines.append(f"no strategy explains any of the {d.keyed:,} keyed records")
+    u = d.unexplained
+    if u.count:
+        ex = ", ".join(f"{show_key(e.key)} on {e.partition}" + ("" if e.offset is None else f"@{e.offset}")
+                       for e in u.examples[:3])
+        lines.append(f"unexplained: {u.count:,} keyed records ({u.share:.1%}) match no strategy "
+                     f"(a custom partitioner or an explicit partition=)" + (f", e.g. {ex}" if ex else ""))
+    elif d.keyed:
+        lines.append("unexplained: none")
+    for r in d.resized:
+        lines.append(f"partition count changed: ~{r.records:,} records ({r.share:.1%}) match {r.strategy} at "
+                     f"{r.from_count} partitions: written before the topic grew from {r.from_count} "
+                     f"to {d.num_partitions}")
+    if d.keyed and not d.resized:
+        lines.append("partition count: no sign of a change")
+    if d.mixed:
+        lines.append(d.mixed)
+        for s in d.segments[:6]:
+            where = "" if s.partition is None else f"partition {s.partition} "
+            lines.append(f"    {where}{s.order}s {s.first}..{s.last}: {s.strategies[0]} "
+                         f"({s.share:.1%} of {s.records:,} sampled)")
+        if len(d.segments) > 6:
+            lines.append(f"    ... {len(d.segments) - 6} more segments (--json lists all)")
+    k = d.keyless
+    if k.count:
+        lines.append(f"keyless: {k.pattern}: {k.note}")
+    verdict = d.best if d.best is not None else "undetermined"
+    lines.append(f"best: {verdict}")
+    return "\n".join(lines)
