@@ -1,0 +1,85 @@
+"""``fastpart partition``: each key with its partition, as a streaming filter.
+
+Reads the input batch by batch and writes (and flushes) each batch's lines
+before reading the next, so ``... | fastpart partition -p 12 | ...`` works on
+inputs of any size.  Output formats (``--output-format``; ``--json`` is
+``jsonl``):
+
+* ``tsv`` (default): ``key<TAB>partition``; a null key is an empty field
+  (its partition is -1 under most strategies);
+* ``csv``: a ``key,partition`` header, then RFC 4180 rows (a null key is an empty field);
+* ``jsonl``: ``{"key": ..., "partition": ...}`` per key (a null key is ``null``).
+
+The key is written as read (the text, the hex/base64 text, the number).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+from json.encoder import encode_basestring_ascii as _json_str  # type: ignore[attr-defined]
+from typing import Any, List
+
+from .. import partition_many
+from ._common import (EXIT_OK, InputError, Output, add_input_options, add_output_options,
+                      add_partitions_options, resolve_partitions, strategy_type, with_progress)
+from ._readers import iter_batches
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "partition", help="print each key with its partition (a streaming filter)",
+        description="Print each key with the partition a client strategy gives it.",
+        epilog="Examples: fastpart partition -p 12 order-1 order-2 | "
+               "cat keys.txt | fastpart partition -p 12 --strategy librdkafka | "
+               "fastpart partition -p 12 --file orders.csv --column customer_id --output-format csv")
+    add_partitions_options(p)
+    p.add_argument("--strategy", "-s", type=strategy_type, default="java",
+                   help="client partitioner (default: java); see 'fastpart strategies'")
+    add_input_options(p)
+    add_output_options(p, plot=False)
+    p.add_argument("--output-format", choices=("tsv", "csv", "jsonl"), default=None,
+                   help="tsv (default: key TAB partition), csv (with a header) or jsonl (same as --json)")
+    p.set_defaults(func=run)
+
+
+def _text(v: Any) -> Any:
+    if isinstance(v, (bytes, bytearray)):
+        return bytes(v).decode("utf-8", "backslashreplace")
+    return v
+
+
+def _lines(fmt: str, values: List[Any], parts: Any) -> str:
+    if fmt == "jsonl":
+        out = []
+        for v, p in zip(values, parts):
+            v = _text(v)
+            k = "null" if v is None else _json_str(v) if isinstance(v, str) else repr(v)
+            out.append(f'{{"key": {k}, "partition": {p}}}\n')
+        return "".join(out)
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerows(("" if v is None else _text(v), p) for v, p in zip(values, parts))
+        return buf.getvalue()
+    return "".join(f"{'' if v is None else _text(v)}\t{p}\n" for v, p in zip(values, parts))
+
+
+def run(args: argparse.Namespace) -> int:
+    n = resolve_partitions(args)
+    fmt = "jsonl" if args.json else (args.output_format or "tsv")
+    if args.json and args.output_format not in (None, "jsonl"):
+        raise InputError(f"--json and --output-format {args.output_format} disagree; give one")
+    total = 0
+    with Output(args) as out:
+        if fmt == "csv":
+            out.write("key,partition\n")
+        for batch in with_progress(args, iter_batches(args)):
+            parts = partition_many(batch.keys, n, strategy=args.strategy)
+            out.write(_lines(fmt, batch.value_list(), parts))
+            out.flush()
+            total += len(batch)
+    if total == 0:
+        raise InputError("no keys in the input")
+    return EXIT_OK
