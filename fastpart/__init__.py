@@ -27,7 +27,8 @@ from ._impl import IMPLEMENTATION, core as _core
 from ._strategies import STRATEGIES as _STRATEGIES, Strategy
 from ._version import __version__
 from .report import Comparison, compare, resize_impact
-from .detect import Detection, detect  # after .report: binds the function over the submodule
+from .detect import Detection, detect  # binds the functions over the submodules
+from .skew import SkewReport, skew
 
 if TYPE_CHECKING:  # type checkers read the pure twin, the specification of both cores
     from ._core_py import (
@@ -83,6 +84,7 @@ __all__ = [
     "Grouping",
     "RoundRobin",
     "Sticky",
+    "SkewReport",
     "Strategy",
     "UniformSticky",
     "__version__",
@@ -97,6 +99,7 @@ __all__ = [
     "partition_many",
     "resize_impact",
     "serde",
+    "skew",
     "strategies",
     "to_positive",
     "xxh32",
