@@ -1,12 +1,17 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
-# cython: embedsignature=True, initializedcheck=False
+# cython: embedsignature=True, initializedcheck=False, freethreading_compatible=True
 """Compiled core of fastpart: the hash kernels of ``_kernels.h`` behind a
 Python API identical to the pure twin ``fastpart/_core_py.py``.
 
 Single keys never release the GIL; ``bytes`` are read without acquiring a
 buffer and ``str`` through its cached UTF-8.  Batches collect key pointers
-under the GIL (from a tuple snapshot that holds every key alive) and hash
-with the GIL released.
+chunk by chunk (a reference held on each key of the chunk; a list is read
+inside a critical section per chunk) and hash with the GIL released.
+
+Free-threading: the module declares ``freethreading_compatible``.  Shared
+state is the lanes flag (chosen once at import; ``_simd`` switches it with
+an atomic store, for tests), the CRC tables (filled once at import) and the
+read-only strategy table; list access is under ``cython.critical_section``.
 
 Example:
     >>> from fastpart import _core
@@ -15,11 +20,14 @@ Example:
 """
 
 from cpython.array cimport array as carray, clone
+cimport cython
 from cpython.buffer cimport (
-    PyBUF_FORMAT, PyBUF_STRIDES, PyBuffer_Release, PyObject_CheckBuffer,
+    PyBUF_FORMAT, PyBUF_STRIDES, PyBuffer_Release, PyBuffer_ToContiguous, PyObject_CheckBuffer,
     PyObject_GetBuffer,
 )
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_GET_SIZE
+from cpython.bytes cimport (
+    PyBytes_AS_STRING, PyBytes_CheckExact, PyBytes_FromStringAndSize, PyBytes_GET_SIZE,
+)
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.object cimport PyObject
 from cpython.pycapsule cimport PyCapsule_GetPointer
@@ -33,7 +41,7 @@ from libc.stdlib cimport atoi
 
 import array as _array
 
-from . import _core_py, _inputs
+from . import _inputs, _strategies
 from ._grouping import Grouping
 from ._strategies import CODES as _CODES_PY, unknown_strategy
 
@@ -62,12 +70,49 @@ cdef extern from "_kernels.h" nogil:
                        uint32_t parts, int32_t *out)
     void fp_batch_fixed(const uint8_t *base, Py_ssize_t stride, size_t width, size_t count,
                         int code, uint32_t parts, int32_t *out)
+    void fp_batch_fixed_strip(const uint8_t *base, Py_ssize_t stride, size_t width, size_t count,
+                              int code, uint32_t parts, int32_t *out)
+    enum:
+        FP_H_MURMUR2, FP_H_CRC32, FP_H_FNV1A_ABS, FP_H_FNV1A_MASK, FP_H_FNV1A_U32, FP_H_KAFKAJS,
+        FP_H_XXH32, FP_H_NONE, FP_EMPTY_HASH, FP_EMPTY_UNSET, FP_EMPTY_ZERO, FP_NULL_UNSET,
+        FP_NULL_ZERO, FP_NULL_AS_EMPTY
+    int FP_HASH_OF(int code)
+    int FP_EMPTY_OF(int code)
+    int FP_NULL_OF(int code)
 
 fp_init()
 
 
+def _check_strategy_table():
+    """The C kernels decode every strategy code as ``_strategies.py`` defines it."""
+    c = (FP_H_MURMUR2, FP_H_CRC32, FP_H_FNV1A_ABS, FP_H_FNV1A_MASK, FP_H_FNV1A_U32, FP_H_KAFKAJS,
+         FP_H_XXH32, FP_H_NONE, FP_EMPTY_HASH, FP_EMPTY_UNSET, FP_EMPTY_ZERO, FP_NULL_UNSET,
+         FP_NULL_ZERO, FP_NULL_AS_EMPTY)
+    py = (_strategies.H_MURMUR2, _strategies.H_CRC32, _strategies.H_FNV1A_ABS,
+          _strategies.H_FNV1A_MASK, _strategies.H_FNV1A_U32, _strategies.H_KAFKAJS,
+          _strategies.H_XXH32, _strategies.H_NONE, _strategies.EMPTY_HASH, _strategies.EMPTY_UNSET,
+          _strategies.EMPTY_ZERO, _strategies.NULL_UNSET, _strategies.NULL_ZERO,
+          _strategies.NULL_AS_EMPTY)
+    if c != py:
+        raise ImportError(f"fastpart: the C strategy enum in _kernels.h {c} differs from "
+                          f"_strategies.py {py}; rebuild the extension from matching sources")
+    for name, fam, empty, null, *_ in _strategies._TABLE:
+        code = _CODES_PY[name]
+        if (FP_HASH_OF(code), FP_EMPTY_OF(code), FP_NULL_OF(code)) != (fam, empty, null):
+            raise ImportError(f"fastpart: _kernels.h decodes strategy {name!r} (code {code}) as "
+                              f"{(FP_HASH_OF(code), FP_EMPTY_OF(code), FP_NULL_OF(code))}, "
+                              f"_strategies.py defines {(fam, empty, null)}")
+
+
+_check_strategy_table()
+
+
 def _simd(on=None):
-    """Whether the AVX2 kernels run; ``_simd(False)`` switches them off (tests).
+    """Whether the SIMD lanes run; ``_simd(False)`` switches them off.
+
+    For tests only: the choice is made once at import from the CPU.  A switch
+    is an atomic store (thread-safe; lanes and scalar kernel give the same
+    answers, a batch running meanwhile may use either).
 
     Example:
         >>> _simd() in (True, False)
@@ -91,12 +136,14 @@ cdef Py_ssize_t _NOGIL_KEYS = 256
 cdef inline int _code_of(object strategy) except -1:
     if strategy is _JAVA:
         return 0
-    if type(strategy) is str:
-        try:
-            return _CODES[strategy]
-        except KeyError:
-            pass
-    raise unknown_strategy(strategy)
+    if type(strategy) is not str:
+        if not isinstance(strategy, str):
+            raise unknown_strategy(strategy)
+        strategy = str.__str__(strategy)  # StrEnum members, numpy.str_: their str value
+    try:
+        return _CODES[strategy]
+    except KeyError:
+        raise unknown_strategy(strategy) from None
 
 
 cdef inline uint32_t _check_n(object n) except 0:
@@ -106,7 +153,7 @@ cdef inline uint32_t _check_n(object n) except 0:
         v = PyLong_AsLongLongAndOverflow(n, &overflow)
         if overflow == 0 and 1 <= v <= 2147483647:
             return <uint32_t>v
-    return <uint32_t>_core_py.check_partitions(n)  # raises the same errors as the twin
+    return <uint32_t>_inputs.check_partitions(n)  # raises the same errors as the twin
 
 
 cdef inline bytes _slow_key(object key, object index):
@@ -192,7 +239,7 @@ def to_positive(h):
     """
     if type(h) is int:
         return h & 0x7FFFFFFF
-    return _core_py.to_positive(h)
+    return _inputs.hash_int(h) & 0x7FFFFFFF
 
 
 # ----------------------------------------------------------------- one key
@@ -251,24 +298,65 @@ partition = fp_make_partition(_partition_full, __name__)
 # ------------------------------------------------------------------ batches
 
 cdef class _Out:
-    """The result buffer of a batch: a fresh array('i') or the caller's `out`."""
+    """The result buffer of a batch: a fresh array('i') or the caller's `out`.
+
+    ``data`` is where the kernels write.  ``guard(lo, hi)`` is called for
+    every input buffer before the first write: when the input bytes
+    ``[lo, hi)`` overlap the caller's ``out``, writes go to a private
+    temporary that ``finish()`` copies into ``out`` (so an ``out=`` aliasing
+    the keys is answered as if it were a separate buffer).  ``finish()``
+    returns the result.
+    """
     cdef object result
     cdef int32_t *data
+    cdef int32_t *target
+    cdef int32_t *temp
+    cdef Py_ssize_t count
     cdef object view
+
+    def __dealloc__(self):
+        if self.temp != NULL:
+            PyMem_Free(self.temp)
+            self.temp = NULL
 
     cdef int setup(self, object out, Py_ssize_t count) except -1:
         cdef carray arr
         cdef int[::1] mv
+        self.count = count
         if out is None:
             arr = clone(_INT_TEMPLATE, count, False)
             self.result = arr
             self.data = <int32_t *>arr.data.as_ints
+            self.target = NULL
         else:
             self.view = _inputs.check_out(out, count)
             mv = self.view
             self.data = <int32_t *>&mv[0] if mv.shape[0] > 0 else NULL
+            self.target = self.data
             self.result = out
         return 0
+
+    cdef int guard(self, const void *lo, const void *hi) except -1:
+        cdef const char *a
+        cdef const char *b
+        if self.target == NULL or self.temp != NULL or self.count == 0 or lo == NULL or hi <= lo:
+            return 0
+        a = <const char *>self.target
+        b = a + self.count * 4
+        if <const char *>lo < b and a < <const char *>hi:
+            self.temp = <int32_t *>PyMem_Malloc(self.count * 4)
+            if self.temp == NULL:
+                raise MemoryError()
+            self.data = self.temp
+        return 0
+
+    cdef object finish(self):
+        if self.temp != NULL:
+            memcpy(self.target, self.temp, self.count * 4)
+            PyMem_Free(self.temp)
+            self.temp = NULL
+            self.data = self.target
+        return self.result
 
 
 # Keys are read and hashed in chunks, so each key's bytes are still in cache
@@ -277,23 +365,63 @@ cdef enum:
     CHUNK = 1024
 
 
+cdef int _gather(object seq, bint is_list, Py_ssize_t pos, Py_ssize_t m, Py_ssize_t count,
+                 const uint8_t **ptrs, size_t *lens, PyObject **refs, Py_ssize_t *held,
+                 list keep) except -1:
+    """Pointers and lengths of keys pos..pos+m-1; for a list, a reference on each."""
+    cdef Py_ssize_t i, j, size
+    cdef PyObject *k
+    cdef const char *p
+    cdef bytes b
+    for j in range(m):
+        i = pos + j
+        if is_list:
+            if i >= PyList_GET_SIZE(seq):  # a key's own code removed list items
+                raise _inputs.list_shrank_error()
+            k = PyList_GET_ITEM(seq, i)
+            Py_INCREF(<object>k)
+            refs[j] = k
+            held[0] = j + 1
+        else:
+            k = PyTuple_GET_ITEM(seq, i)
+        if PyBytes_CheckExact(<object>k):
+            ptrs[j] = <const uint8_t *>PyBytes_AS_STRING(<object>k)
+            lens[j] = PyBytes_GET_SIZE(<object>k)
+            continue
+        if k == <PyObject *>None:
+            ptrs[j] = NULL
+            lens[j] = 0
+            continue
+        if PyUnicode_Check(<object>k):
+            p = PyUnicode_AsUTF8AndSize(<object>k, &size)
+            if p != NULL:
+                ptrs[j] = <const uint8_t *>p
+                lens[j] = size
+                continue
+            PyErr_Clear()
+        b = _slow_key(<object>k, i)
+        keep.append(b)
+        ptrs[j] = <const uint8_t *>PyBytes_AS_STRING(b)
+        lens[j] = PyBytes_GET_SIZE(b)
+    return 0
+
+
 cdef object _batch_sequence(object seq, int code, uint32_t n, object out):
     """A list or tuple of keys (anything else is snapshotted into a tuple).
 
-    A tuple holds its keys alive by itself.  The keys of a list are held by
-    a reference taken for each chunk while its GIL-free hashing runs, so a
-    list mutated by another thread meanwhile can never free a key in use; a
-    list that changes size during the call is an error, as for a dict.
+    The first ``len(seq)`` items at the call are the keys.  A tuple holds its
+    keys alive by itself.  The keys of a list are read inside a critical
+    section (free-threaded builds; a no-op under the GIL) and held by a
+    reference for each chunk while its GIL-free hashing runs, so a list
+    mutated meanwhile can never free a key in use; a list that shrinks below
+    an index still to be read is an error (as in the pure twin).
     """
     cdef bint is_list = type(seq) is list
     if not is_list and type(seq) is not tuple:
         seq = tuple(seq)
     cdef Py_ssize_t count = len(seq)
-    cdef Py_ssize_t i, j, m, pos = 0, held = 0, size
-    cdef PyObject *k
-    cdef const char *p
-    cdef list keep = None
-    cdef bytes b
+    cdef Py_ssize_t j, m, pos = 0, held = 0
+    cdef list keep = []
     cdef _Out res = _Out()
     cdef const uint8_t *ptrs[CHUNK]
     cdef size_t lens[CHUNK]
@@ -302,39 +430,11 @@ cdef object _batch_sequence(object seq, int code, uint32_t n, object out):
     while pos < count:
         m = count - pos if count - pos < CHUNK else CHUNK
         try:
-            for j in range(m):
-                i = pos + j
-                if is_list:
-                    if i >= PyList_GET_SIZE(seq):
-                        raise RuntimeError("the list of keys shrank during partition_many(): "
-                                           "another thread removed keys; pass a tuple or a copy")
-                    k = PyList_GET_ITEM(seq, i)
-                    Py_INCREF(<object>k)
-                    refs[j] = k
-                    held = j + 1
-                else:
-                    k = PyTuple_GET_ITEM(seq, i)
-                if PyBytes_CheckExact(<object>k):
-                    ptrs[j] = <const uint8_t *>PyBytes_AS_STRING(<object>k)
-                    lens[j] = PyBytes_GET_SIZE(<object>k)
-                    continue
-                if k == <PyObject *>None:
-                    ptrs[j] = NULL
-                    lens[j] = 0
-                    continue
-                if PyUnicode_Check(<object>k):
-                    p = PyUnicode_AsUTF8AndSize(<object>k, &size)
-                    if p != NULL:
-                        ptrs[j] = <const uint8_t *>p
-                        lens[j] = size
-                        continue
-                    PyErr_Clear()
-                b = _slow_key(<object>k, i)
-                if keep is None:
-                    keep = []
-                keep.append(b)
-                ptrs[j] = <const uint8_t *>PyBytes_AS_STRING(b)
-                lens[j] = PyBytes_GET_SIZE(b)
+            if is_list:
+                with cython.critical_section(seq):
+                    _gather(seq, True, pos, m, count, ptrs, lens, refs, &held, keep)
+            else:
+                _gather(seq, False, pos, m, count, ptrs, lens, refs, &held, keep)
             if count >= _NOGIL_KEYS:
                 with nogil:
                     fp_batch_ptrs(ptrs, lens, m, code, n, res.data + pos)
@@ -344,42 +444,82 @@ cdef object _batch_sequence(object seq, int code, uint32_t n, object out):
             for j in range(held):
                 Py_DECREF(<object>refs[j])
             held = 0
-            keep = None
+            del keep[:]
         pos += m
-    return res.result
+    return res.finish()
 
 
 cdef object _batch_buffer(object keys, int code, uint32_t n, object out):
-    """NumPy S<w> arrays and 2-D uint8 matrices; None if not a key table."""
+    """A buffer given as a batch, classified from ONE acquired buffer.
+
+    NumPy ``S<w>`` (trailing NULs stripped, as NumPy's elements), void
+    ``V<w>`` and 2-D byte rows (every byte kept) are hashed in place; object
+    and unicode arrays are read element by element (``tolist()``); anything
+    else raises the twin's error.
+    """
     cdef Py_buffer view
-    cdef Py_ssize_t count, width, stride
+    cdef Py_ssize_t count, width, stride, d
+    cdef const char *lo
+    cdef const char *hi
     cdef _Out res
-    PyObject_GetBuffer(keys, &view, PyBUF_STRIDES | PyBUF_FORMAT)
+    cdef bytes packed = None
+    cdef const uint8_t *base
+    cdef bint strip
     try:
-        mv = memoryview(keys)
-        kind = _inputs.table_kind(mv)  # raises the twin's errors for non-key buffers
-        mv.release()
-        if kind == "fixed":
-            width = view.itemsize
-        elif kind == "rows":
-            if view.strides[1] != 1:
-                return _batch_sequence(_inputs._table_keys(memoryview(keys)), code, n, out)
-            width = view.shape[1]
+        PyObject_GetBuffer(keys, &view, PyBUF_STRIDES | PyBUF_FORMAT)
+    except Exception:
+        return _batch_sequence(_inputs.batch_keys(keys), code, n, out)  # the twin's error
+    try:
+        fmt = None if view.format == NULL else view.format.decode("ascii", "replace")
+        kind = _inputs.buffer_kind(keys, fmt, view.ndim, view.itemsize)
+        if kind == "objects" or kind == "unicode":
+            if view.ndim != 1:
+                raise TypeError(f"an array of {kind} keys must be 1-D, not {view.ndim}-D; use .ravel()")
+            seq = None
         else:
-            return None
-        count = view.shape[0]
-        stride = view.strides[0]
-        res = _Out()
-        res.setup(out, count)
-        if count:
-            if count >= _NOGIL_KEYS:
-                with nogil:
-                    fp_batch_fixed(<const uint8_t *>view.buf, stride, width, count, code, n, res.data)
+            seq = False
+            strip = kind == "strip"
+            count = view.shape[0]
+            base = <const uint8_t *>view.buf
+            stride = view.strides[0]
+            if kind == "rows":
+                width = view.shape[1] * view.itemsize
+                if view.strides[1] != view.itemsize and count > 0 and width > 0:
+                    # non-contiguous rows: one C-order copy (a private buffer)
+                    packed = PyBytes_FromStringAndSize(NULL, count * width)
+                    PyBuffer_ToContiguous(PyBytes_AS_STRING(packed), &view, count * width, b"C")
+                    base = <const uint8_t *>PyBytes_AS_STRING(packed)
+                    stride = width
             else:
-                fp_batch_fixed(<const uint8_t *>view.buf, stride, width, count, code, n, res.data)
-        return res.result
+                width = view.itemsize
+            res = _Out()
+            res.setup(out, count)
+            if count and packed is None:
+                # the bytes read: from the lowest to the highest address of any item
+                lo = <const char *>view.buf
+                hi = lo + view.itemsize
+                for d in range(view.ndim):
+                    if view.strides[d] < 0:
+                        lo += view.strides[d] * (view.shape[d] - 1)
+                    else:
+                        hi += view.strides[d] * (view.shape[d] - 1)
+                res.guard(lo, hi)
+            if count:
+                if count >= _NOGIL_KEYS:
+                    with nogil:
+                        if strip:
+                            fp_batch_fixed_strip(base, stride, width, count, code, n, res.data)
+                        else:
+                            fp_batch_fixed(base, stride, width, count, code, n, res.data)
+                elif strip:
+                    fp_batch_fixed_strip(base, stride, width, count, code, n, res.data)
+                else:
+                    fp_batch_fixed(base, stride, width, count, code, n, res.data)
+            return res.finish()
     finally:
         PyBuffer_Release(&view)
+    # object / unicode arrays: elements(x) (no buffer is acquired again)
+    return _batch_sequence(keys.tolist() if hasattr(keys, "tolist") else list(keys), code, n, out)
 
 
 include "_arrow.pxi"
@@ -388,15 +528,24 @@ include "_arrow.pxi"
 def partition_many(keys, num_partitions, *, strategy="java", out=None):
     """Partitions of many keys in one call, one int32 per key.
 
+    The contract: for every batch ``x`` accepted,
+    ``partition_many(x, n, strategy=s) == [partition(k, n, strategy=s) for k
+    in elements(x)]``, where ``elements(x)`` is ``list(x)`` for sequences and
+    NumPy arrays (an ``S<w>`` element loses its trailing NULs as NumPy's own
+    elements do; a 2-D ``uint8`` array or a void ``V<w>`` array gives every
+    byte of each row/item), ``to_pylist()`` for Arrow and ``to_list()`` for
+    polars.  Typed values (numbers, dates, UUIDs, numeric arrays) are refused
+    with a TypeError naming the ``fastpart.serde`` function to use.
+
     Args:
-        keys: a sequence of keys (bytes-like, str or None), a NumPy ``S<w>``
-            array or 2-D ``uint8`` array, a NumPy object array, or an Arrow
-            array / chunked array (binary, string, their large and view
-            forms, fixed_size_binary) through the Arrow PyCapsule interface.
+        keys: a sequence of keys (bytes-like, str or None), a NumPy ``S<w>``,
+            ``V<w>`` or 2-D ``uint8`` array, a NumPy object or unicode array,
+            or an Arrow array / chunked array (binary, string, their large and
+            view forms, fixed_size_binary) through the Arrow PyCapsule interface.
         num_partitions: the topic's partition count, 1 to 2**31-1.
-        strategy: a name from ``fastpart.strategies()``.
+        strategy: a name from ``fastpart.strategies()`` (any ``str``).
         out: optional writable C-contiguous int32 buffer of at least
-            ``len(keys)`` items, filled and returned.
+            ``len(keys)`` items, filled and returned (it may overlap the keys).
 
     Returns:
         ``array.array('i')`` (or *out*).
@@ -418,12 +567,7 @@ def partition_many(keys, num_partitions, *, strategy="java", out=None):
             return r
         return _batch_sequence(_inputs.batch_keys(keys), code, n, out)  # the twin reads it
     if PyObject_CheckBuffer(keys):
-        r = _batch_buffer(keys, code, n, out)
-        if r is not None:
-            return r
-        if memoryview(keys).ndim != 1:
-            _inputs.batch_keys(keys)  # raises the twin's error
-        return _batch_sequence(keys.tolist() if hasattr(keys, "tolist") else list(keys), code, n, out)
+        return _batch_buffer(keys, code, n, out)
     try:
         seq = tuple(keys)
     except TypeError:

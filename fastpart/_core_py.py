@@ -16,11 +16,12 @@ Example:
 from __future__ import annotations
 
 import array
-import operator
 import struct
-from typing import Any, List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional, SupportsIndex, overload
 
 from . import _inputs
+from ._inputs import check_partitions
+from ._typing import Batch, HashKey, KeyLike, OutT, StrategyArg
 from ._strategies import (
     EMPTY_UNSET,
     EMPTY_ZERO,
@@ -36,12 +37,14 @@ from ._strategies import (
     strategy_code,
 )
 
+if TYPE_CHECKING:
+    from ._grouping import Grouping
+
 IMPLEMENTATION = "python"
 
 _MASK = 0xFFFFFFFF
 _M = 0x5BD1E995
 _SEED = 0x9747B28C
-_MAX_PARTITIONS = 2**31 - 1
 _unpack_blocks = struct.Struct("<I").iter_unpack
 
 
@@ -184,7 +187,7 @@ def _signed(h: int) -> int:
 
 # ------------------------------------------------------------ public hashes
 
-def murmur2(key: Any) -> int:
+def murmur2(key: HashKey) -> int:
     """Java's ``Utils.murmur2`` of a key, as Java returns it (signed 32-bit).
 
     Args:
@@ -200,7 +203,7 @@ def murmur2(key: Any) -> int:
     return _signed(_murmur2_u32(_inputs.key_bytes_required(key)))
 
 
-def kafkajs_murmur2(key: Any) -> int:
+def kafkajs_murmur2(key: HashKey) -> int:
     """kafkajs 1.x / ``LegacyPartitioner`` murmur2, as kafkajs returns it (signed).
 
     Example:
@@ -210,7 +213,7 @@ def kafkajs_murmur2(key: Any) -> int:
     return _signed(_kafkajs_murmur2_u32(_inputs.key_bytes_required(key)))
 
 
-def crc32(key: Any) -> int:
+def crc32(key: HashKey) -> int:
     """CRC-32/IEEE (as ``zlib.crc32``), unsigned 32-bit.
 
     Example:
@@ -220,7 +223,7 @@ def crc32(key: Any) -> int:
     return _crc32_u32(_inputs.key_bytes_required(key))
 
 
-def fnv1a(key: Any) -> int:
+def fnv1a(key: HashKey) -> int:
     """FNV-1a 32-bit, unsigned.
 
     Example:
@@ -230,7 +233,7 @@ def fnv1a(key: Any) -> int:
     return _fnv1a_u32(_inputs.key_bytes_required(key))
 
 
-def xxh32(key: Any) -> int:
+def xxh32(key: HashKey) -> int:
     """xxHash32 with seed 0, unsigned.
 
     Example:
@@ -240,37 +243,17 @@ def xxh32(key: Any) -> int:
     return _xxh32_u32(_inputs.key_bytes_required(key))
 
 
-def to_positive(h: int) -> int:
+def to_positive(h: SupportsIndex) -> int:
     """Kafka's ``Utils.toPositive``: ``h & 0x7fffffff``.
 
     Example:
         >>> to_positive(-973932308)
         1173551340
     """
-    if type(h) is not int:
-        if isinstance(h, bool) or not hasattr(type(h), "__index__"):
-            raise TypeError(f"to_positive() takes an int hash, not {type(h).__name__}")
-        h = operator.index(h)
-    return h & 0x7FFFFFFF
+    return _inputs.hash_int(h) & 0x7FFFFFFF
 
 
 # ----------------------------------------------------------------- partition
-
-def check_partitions(num_partitions: Any) -> int:
-    """Validate a partition count (an ``int`` from 1 to 2**31-1)."""
-    if type(num_partitions) is not int:
-        if isinstance(num_partitions, bool) or not hasattr(type(num_partitions), "__index__"):
-            raise TypeError(
-                "num_partitions must be an int from 1 to 2147483647, "
-                f"not {type(num_partitions).__name__} ({num_partitions!r})"
-            )
-        num_partitions = operator.index(num_partitions)
-    if not 1 <= num_partitions <= _MAX_PARTITIONS:
-        raise ValueError(
-            f"num_partitions must be from 1 to 2147483647 (a Java int), got {num_partitions}"
-        )
-    return num_partitions
-
 
 _HASHERS = {
     H_MURMUR2: lambda d: _murmur2_u32(d) & 0x7FFFFFFF,
@@ -303,7 +286,7 @@ def _partition_code(data: Optional[bytes], code: int, n: int) -> int:
     return hasher(data) % n
 
 
-def partition(key: Any, num_partitions: int, /, *, strategy: str = "java") -> int:
+def partition(key: KeyLike, num_partitions: SupportsIndex, /, *, strategy: StrategyArg = "java") -> int:
     """The partition a client picks for a keyed record.
 
     Args:
@@ -322,13 +305,28 @@ def partition(key: Any, num_partitions: int, /, *, strategy: str = "java") -> in
         >>> partition(None, 10)
         -1
     """
-    code = 0 if strategy == "java" else strategy_code(strategy)
+    code = strategy_code(strategy)
     n = check_partitions(num_partitions)
     return _partition_code(_inputs.key_bytes(key), code, n)
 
 
-def partition_many(keys: Any, num_partitions: int, *, strategy: str = "java", out: Any = None) -> Any:
+@overload
+def partition_many(keys: Batch, num_partitions: SupportsIndex, *, strategy: StrategyArg = "java",
+                   out: None = None) -> "array.array[int]": ...
+@overload
+def partition_many(keys: Batch, num_partitions: SupportsIndex, *, strategy: StrategyArg = "java",
+                   out: OutT) -> OutT: ...
+def partition_many(keys: Any, num_partitions: Any, *, strategy: Any = "java", out: Any = None) -> Any:
     """Partitions of many keys in one call, one int32 per key.
+
+    The contract: for every batch ``x`` accepted,
+    ``partition_many(x, n, strategy=s) == [partition(k, n, strategy=s) for k
+    in elements(x)]``, where ``elements(x)`` is ``list(x)`` for sequences and
+    NumPy arrays (an ``S<w>`` element loses its trailing NULs as NumPy's own
+    elements do; a 2-D ``uint8`` array or a void ``V<w>`` array gives every
+    byte of each row/item), ``to_pylist()`` for Arrow and ``to_list()`` for
+    polars.  Typed values (numbers, dates, UUIDs, numeric arrays) are refused
+    with a TypeError naming the ``fastpart.serde`` function to use.
 
     Args:
         keys: a sequence of keys (bytes-like, str or None), a NumPy ``S<w>``
@@ -347,9 +345,9 @@ def partition_many(keys: Any, num_partitions: int, *, strategy: str = "java", ou
         >>> list(partition_many([b"21", "kafka", None], 10))
         [0, 0, -1]
     """
-    code = 0 if strategy == "java" else strategy_code(strategy)
+    code = strategy_code(strategy)
     n = check_partitions(num_partitions)
-    items = _inputs.batch_keys(keys)
+    items = _inputs.batch_keys(keys)  # every key read (copied) before the first write to out
     count = len(items)
     if out is None:
         result = array.array("i", bytes(4 * count))
@@ -362,7 +360,7 @@ def partition_many(keys: Any, num_partitions: int, *, strategy: str = "java", ou
     return result
 
 
-def group_by_partition(keys: Any, num_partitions: int, *, strategy: str = "java") -> Any:
+def group_by_partition(keys: Batch, num_partitions: SupportsIndex, *, strategy: StrategyArg = "java") -> "Grouping":
     """Group keys by partition (stable): see ``fastpart.Grouping``.
 
     Example:
@@ -372,6 +370,6 @@ def group_by_partition(keys: Any, num_partitions: int, *, strategy: str = "java"
     """
     from ._grouping import Grouping
 
-    parts = partition_many(keys, num_partitions, strategy=strategy)
+    parts: "array.array[int]" = partition_many(keys, num_partitions, strategy=strategy)
     order = sorted(range(len(parts)), key=parts.__getitem__)  # sorted() is stable
     return Grouping.from_sorted(parts, array.array("q", order))

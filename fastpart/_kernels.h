@@ -344,8 +344,12 @@ FP_INLINE int32_t fp_partition_null(int code, uint32_t n) {
 #endif
 
 #ifdef FP_LANES
-/* 1 while the lanes are used: set by fp_init from the CPU, and by tests. */
+/* 1 while the lanes are used: chosen once by fp_init (module import) from the
+ * CPU; only tests switch it (fp_simd_set).  Read and written with relaxed
+ * atomics, so a switch while another thread hashes is not a data race (both
+ * kernels give the same answers; a batch may use either).                   */
 static int fp_lanes_on = 0;
+#define FP_LANES_ON() __atomic_load_n(&fp_lanes_on, __ATOMIC_RELAXED)
 
 typedef struct {
     uint32_t n;
@@ -493,23 +497,24 @@ static void fp_init(void) {
     __builtin_cpu_init();
 #endif
 #ifdef FP_LANES
-    fp_lanes_on = fp_lanes_supported();
+    __atomic_store_n(&fp_lanes_on, fp_lanes_supported(), __ATOMIC_RELAXED);
 #endif
 }
 
 /* 1 when the SIMD lanes are compiled in and used. */
 static int fp_simd_enabled(void) {
 #ifdef FP_LANES
-    return fp_lanes_on;
+    return FP_LANES_ON();
 #else
     return 0;
 #endif
 }
 
-/* Tests switch the lanes off to compare them with the scalar kernel. */
+/* Tests only: switch the lanes off (or back on where the CPU has them) to
+ * compare them with the scalar kernel.  Thread-safe (an atomic store).      */
 static void fp_simd_set(int on) {
 #ifdef FP_LANES
-    fp_lanes_on = on ? fp_lanes_supported() : 0;
+    __atomic_store_n(&fp_lanes_on, on ? fp_lanes_supported() : 0, __ATOMIC_RELAXED);
 #else
     (void)on;
 #endif
@@ -524,7 +529,7 @@ static void fp_batch_ptrs(const uint8_t **ptrs, const size_t *lens, size_t count
     size_t i;
     if (code == FP_H_MURMUR2) { /* the Java strategy: the hot path */
 #ifdef FP_LANES
-        if (fp_lanes_on && count >= FP_LANES) {
+        if (FP_LANES_ON() && count >= FP_LANES) {
             uint8_t small[1024];
             uint8_t *done = count <= sizeof(small) ? small : (uint8_t *)malloc(count);
             if (done != NULL) {
@@ -559,7 +564,7 @@ static void fp_batch_fixed(const uint8_t *base, ptrdiff_t stride, size_t width, 
     size_t i = 0;
     if (code == FP_H_MURMUR2) {
 #ifdef FP_LANES
-        if (fp_lanes_on && width <= 4096) i = fp_java_fixed_lanes(base, stride, width, count, n, out);
+        if (FP_LANES_ON() && width <= 4096) i = fp_java_fixed_lanes(base, stride, width, count, n, out);
 #endif
         if (width == 16) {
             for (; i < count; i++)
@@ -572,6 +577,46 @@ static void fp_batch_fixed(const uint8_t *base, ptrdiff_t stride, size_t width, 
     }
     for (; i < count; i++)
         out[i] = fp_partition_key(base + (ptrdiff_t)i * stride, width, code, dv);
+}
+
+/* NumPy S<w> items: each key is its `width` bytes minus trailing NULs, as
+ * NumPy's own elements are.  The check is one byte per key (the last): a
+ * block of keys none of which ends in NUL goes to fp_batch_fixed unchanged
+ * (SIMD lanes); a block with such keys is trimmed and read as pointer/length
+ * pairs (fp_batch_ptrs, whose lanes still take runs of equal lengths).      */
+#define FP_STRIP_BLOCK 256
+static void fp_batch_fixed_strip(const uint8_t *base, ptrdiff_t stride, size_t width, size_t count,
+                                 int code, uint32_t n, int32_t *out) {
+    const uint8_t *ptrs[FP_STRIP_BLOCK];
+    size_t lens[FP_STRIP_BLOCK];
+    size_t i, j, m;
+    if (width == 0) {
+        fp_batch_fixed(base, stride, 0, count, code, n, out);
+        return;
+    }
+    for (i = 0; i < count; i += m) {
+        const uint8_t *blk = base + (ptrdiff_t)i * stride;
+        const uint8_t *last = blk + width - 1;
+        unsigned nul = 0;
+        m = count - i < FP_STRIP_BLOCK ? count - i : FP_STRIP_BLOCK;
+        if (stride == (ptrdiff_t)width) {
+            for (j = 0; j < m; j++) nul |= (unsigned)(last[j * width] == 0);
+        } else {
+            for (j = 0; j < m; j++) nul |= (unsigned)(last[(ptrdiff_t)j * stride] == 0);
+        }
+        if (!nul) {
+            fp_batch_fixed(blk, stride, width, m, code, n, out + i);
+            continue;
+        }
+        for (j = 0; j < m; j++) {
+            const uint8_t *p = blk + (ptrdiff_t)j * stride;
+            size_t len = width;
+            while (len > 0 && p[len - 1] == 0) len--;
+            ptrs[j] = p;
+            lens[j] = len;
+        }
+        fp_batch_ptrs(ptrs, lens, m, code, n, out + i);
+    }
 }
 
 #endif /* FASTPART_KERNELS_H */

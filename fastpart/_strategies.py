@@ -11,8 +11,9 @@ dependencies.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
-from typing import Dict, List, Tuple
+from typing import Dict, List, Literal, Tuple
 
 # hash families -------------------------------------------------------------
 H_MURMUR2 = 0       # (murmur2 & 0x7fffffff) % n  -- Java
@@ -145,6 +146,42 @@ def _build() -> Tuple[Dict[str, Strategy], Dict[str, int]]:
 
 
 STRATEGIES, CODES = _build()
+
+#: Every strategy name and alias accepted by ``strategy=`` (any ``str`` is
+#: accepted at run time; type checkers and editors offer these).  A test
+#: checks that this list is exactly ``CODES``.
+StrategyName = Literal[
+    "aiokafka",
+    "confluent-kafka",
+    "franz-go",
+    "franz-go:sarama-compat",
+    "franz-go:sarama-hasher",
+    "java",
+    "kafka-go:crc32",
+    "kafka-go:crc32-consistent",
+    "kafka-go:hash",
+    "kafka-go:murmur2",
+    "kafka-go:murmur2-consistent",
+    "kafka-go:reference-hash",
+    "kafka-python",
+    "kafka-rust",
+    "kafkajs",
+    "kafkajs:legacy",
+    "librdkafka",
+    "librdkafka:consistent",
+    "librdkafka:consistent_random",
+    "librdkafka:fnv1a",
+    "librdkafka:fnv1a_random",
+    "librdkafka:murmur2",
+    "librdkafka:murmur2_random",
+    "librdkafka:random",
+    "quixstreams",
+    "sarama",
+    "sarama:crc",
+    "sarama:hash",
+    "sarama:murmur2",
+    "sarama:reference",
+]
 JAVA = CODES["java"]
 assert JAVA == 0
 
@@ -152,24 +189,47 @@ _KNOWN = ", ".join(sorted(CODES))
 
 
 def unknown_strategy(strategy: object) -> Exception:
-    """The error for a strategy name that is not in the table."""
+    """The error for a strategy that is not a known name: the closest names suggested.
+
+    Example:
+        >>> str(unknown_strategy("jvaa")).split(";")[0]
+        "unknown strategy 'jvaa' (did you mean 'java'?)"
+    """
     if not isinstance(strategy, str):
         return TypeError(f"strategy must be a str naming a partitioner, not {type(strategy).__name__}; "
                          f"known strategies: {_KNOWN}")
-    return ValueError(f"unknown strategy {strategy!r}; known strategies: {_KNOWN}")
+    text = str.__str__(strategy)
+    close = difflib.get_close_matches(text, CODES, n=3, cutoff=0.6)
+    if not close:
+        close = difflib.get_close_matches(text.lower(), CODES, n=3, cutoff=0.6)
+    hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
+    return ValueError(f"unknown strategy {text!r}{hint}; known strategies: {_KNOWN}")
 
 
 def strategy_code(strategy: object) -> int:
-    """Resolve a strategy name (or alias) to its code, or raise a clear error."""
+    """Resolve a strategy name (or alias) to its code, or raise a clear error.
+
+    Any ``str`` is accepted, subclasses included (``StrEnum`` members,
+    ``numpy.str_``): the lookup uses its ``str`` value.
+
+    Example:
+        >>> strategy_code("java"), strategy_code("sarama") == CODES["sarama:hash"]
+        (0, True)
+    """
+    if type(strategy) is not str:
+        if not isinstance(strategy, str):
+            raise unknown_strategy(strategy)
+        strategy = str.__str__(strategy)
     try:
-        return CODES[strategy]  # type: ignore[index]
-    except (KeyError, TypeError):
+        return CODES[strategy]
+    except KeyError:
         raise unknown_strategy(strategy) from None
 
 
 def canonical_name(strategy: str) -> str:
     """The table name an alias stands for (``"confluent-kafka"`` -> ``"librdkafka:consistent_random"``)."""
     code = strategy_code(strategy)
+    strategy = str.__str__(strategy)
     for s in STRATEGIES.values():
         if s.code == code and (strategy == s.name or strategy in s.aliases):
             return s.name

@@ -8,8 +8,11 @@ functions give the same bytes as the Java serializers, so that
 ``IntegerSerializer`` picks.
 
 Each function takes one value, or a NumPy array of values, for which it
-returns a fixed-width ``S<w>`` array ready for ``fastpart.partition_many``
-(``string`` returns an object array of ``bytes``, since lengths vary).
+returns a 2-D ``uint8`` array with one row per value (every byte kept: a
+serialized key may end in NUL bytes, which an ``S<w>`` array would drop),
+ready for ``fastpart.partition_many``; ``string`` returns an object array
+of ``bytes``, since lengths vary.  ``list(rows)`` gives one key per row,
+which ``fastpart.partition`` takes as it is.
 
 Example:
     >>> from fastpart import serde
@@ -52,6 +55,13 @@ def _int(value: Any, bits: int, java: str) -> bytes:
     return v.to_bytes(bits // 8, "big", signed=True)
 
 
+def _rows(arr: Any, width: int) -> Any:
+    """A fresh C-contiguous 2-D uint8 array: one row of *width* bytes per value."""
+    import numpy as np
+
+    return np.ascontiguousarray(arr).view(np.uint8).reshape(-1, width).copy()
+
+
 def _int_array(arr: Any, bits: int, java: str) -> Any:
     import numpy as np
 
@@ -65,7 +75,7 @@ def _int_array(arr: Any, bits: int, java: str) -> Any:
         if mn < lo or mx > hi:
             raise ValueError(f"values from {mn} to {mx} do not fit a Java {java} ({lo} to {hi})")
     w = bits // 8
-    return np.ascontiguousarray(arr.astype(f">i{w}").ravel()).view(f"S{w}")
+    return _rows(np.ascontiguousarray(arr.astype(f">i{w}").ravel()), w)
 
 
 def int16(value: Any) -> Any:
@@ -129,7 +139,7 @@ def float32(value: Any) -> Any:
         if value.dtype.kind not in "fiu":
             raise TypeError(f"FloatSerializer serializes numbers, not a {value.dtype} array")
         with np.errstate(over="ignore"):
-            return np.ascontiguousarray(value.astype(">f4").ravel()).view("S4")
+            return _rows(np.ascontiguousarray(value.astype(">f4").ravel()), 4)
     if type(value).__module__ == "numpy" and getattr(value, "dtype", None) is not None:
         if str(value.dtype) == "float32":  # keep the exact bits, NaN payloads included
             import numpy as np
@@ -157,7 +167,7 @@ def float64(value: Any) -> Any:
             raise TypeError(f"DoubleSerializer serializes numbers, not a {value.dtype} array")
         a = np.array(value, dtype=">f8").ravel()  # a fresh contiguous copy
         a.view(">u8")[np.isnan(a)] = 0x7FF8000000000000
-        return a.view("S8")
+        return _rows(a, 8)
     x = _real(value, "DoubleSerializer")
     if x != x:
         return _JAVA_DOUBLE_NAN
@@ -188,7 +198,8 @@ def uuid(value: Any) -> Any:
     if _is_ndarray(value):
         import numpy as np
 
-        return np.array([_uuid_text(v).encode("ascii") for v in value.ravel()], dtype="S36")
+        text = b"".join(_uuid_text(v).encode("ascii") for v in value.ravel())
+        return np.frombuffer(text, dtype=np.uint8).reshape(-1, 36).copy()
     return _uuid_text(value).encode("ascii")
 
 

@@ -319,18 +319,28 @@ def test_numpy_fixed_width(impl):
     np = pytest.importorskip("numpy")
     raw = [os.urandom(16) for _ in range(1000)]
     arr = np.array(raw, dtype="S16")
-    want = [impl.partition(k, 12) for k in raw]
+    # elements(arr) = list(arr): NumPy's own elements, trailing NULs stripped
+    want = [impl.partition(k, 12) for k in list(arr)]
     assert list(impl.partition_many(arr, 12)) == want
-    # every element is exactly w bytes, trailing NULs included
+    assert [k.rstrip(b"\0") for k in raw] == [bytes(k) for k in arr]
     z = np.zeros(3, dtype="S4")
-    assert list(impl.partition_many(z, 12)) == [impl.partition(b"\0\0\0\0", 12)] * 3
+    assert list(impl.partition_many(z, 12)) == [impl.partition(b"", 12)] * 3
+    # np.array([b"ab", b"abcd"]) pads b"ab" to S4: still the key b"ab", as the list gives
+    padded = np.array([b"ab", b"abcd"])
+    assert list(impl.partition_many(padded, 12)) == list(impl.partition_many([b"ab", b"abcd"], 12))
     # strided (non-contiguous) views are read correctly
     assert list(impl.partition_many(arr[::3], 12)) == want[::3]
     assert list(impl.partition_many(arr[::-1], 12)) == want[::-1]
     for strategy in ("librdkafka", "sarama", "kafka-rust"):
         assert list(impl.partition_many(arr, 12, strategy=strategy)) == [
-            impl.partition(k, 12, strategy=strategy) for k in raw
+            impl.partition(k, 12, strategy=strategy) for k in list(arr)
         ]
+    # exact-width keys keep every byte: void V<w> items and 2-D uint8 rows
+    void = np.array(raw, dtype="V16")
+    assert list(impl.partition_many(void, 12)) == [impl.partition(k, 12) for k in raw]
+    assert list(impl.partition_many(void, 12)) == [impl.partition(k, 12) for k in list(void)]
+    rows = np.frombuffer(b"".join(raw), dtype=np.uint8).reshape(-1, 16)
+    assert list(impl.partition_many(rows, 12)) == [impl.partition(k, 12) for k in raw]
 
 
 def test_numpy_uint8_rows(impl):
@@ -356,8 +366,10 @@ def test_numpy_other_arrays(impl):
     assert list(impl.partition_many(uni, 12)) == [impl.partition("h\u00e9", 12), impl.partition("x", 12)]
     with pytest.raises(TypeError, match="fastpart.serde"):
         impl.partition_many(np.arange(3, dtype=np.int64), 12)
-    with pytest.raises(TypeError, match="format"):
+    with pytest.raises(TypeError, match=r"float64 array holds typed values.*serde\.float64"):
         impl.partition_many(np.zeros((2, 2), dtype=np.float64), 12)
+    with pytest.raises(TypeError, match="format"):
+        impl.partition_many(np.zeros((2, 2), dtype="S2"), 12)
     with pytest.raises(TypeError, match="at index 1"):
         impl.partition_many(np.array([b"a", 2], dtype=object), 12)
 

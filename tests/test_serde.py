@@ -60,11 +60,20 @@ def test_numpy_arrays_feed_partition_many():
     np = pytest.importorskip("numpy")
     import fastpart
 
-    ints = np.array([0, 1, -1, 2**31 - 1], dtype=np.int64)
+    ints = np.array([0, 1, -1, 2**31 - 1, 256], dtype=np.int64)
     s = serde.int32(ints)
-    assert s.dtype == np.dtype("S4")
-    assert list(fastpart.partition_many(s, 12)) == [fastpart.partition(serde.int32(int(v)), 12) for v in ints]
+    # a 2-D uint8 array, a row per value: every byte kept (0 and 256 end in NUL bytes)
+    assert s.dtype == np.uint8 and s.shape == (5, 4)
+    assert [bytes(r) for r in s] == [serde.int32(int(v)) for v in ints]
+    want = [fastpart.partition(serde.int32(int(v)), 12) for v in ints]
+    assert list(fastpart.partition_many(s, 12)) == want
+    # element by element (rows are byte buffers) gives the same answers
+    assert [fastpart.partition(r, 12) for r in list(s)] == want
+    # .tolist() gives lists of ints, which are not keys
+    with pytest.raises(TypeError, match="at index 0"):
+        fastpart.partition_many(s.tolist(), 12)
     assert list(fastpart.partition_many(serde.int64(ints), 12)) == [fastpart.partition(serde.int64(int(v)), 12) for v in ints]
+    assert serde.int64(np.array([], dtype=np.int64)).shape == (0, 8)
     assert serde.int16(np.array([1, -2], dtype=np.int16)).tobytes() == b"\x00\x01\xff\xfe"
     with pytest.raises(ValueError, match="do not fit"):
         serde.int16(np.array([70000]))
@@ -77,4 +86,5 @@ def test_numpy_arrays_feed_partition_many():
     assert list(strs) == [b"a", b"h\xc3\xa9"]
     assert list(fastpart.partition_many(strs, 12)) == [fastpart.partition("a", 12), fastpart.partition("h\u00e9", 12)]
     uu = serde.uuid(np.array([uuid.UUID(int=1)], dtype=object))
-    assert uu.dtype == np.dtype("S36")
+    assert uu.dtype == np.uint8 and uu.shape == (1, 36)
+    assert bytes(uu[0]) == serde.uuid(uuid.UUID(int=1))

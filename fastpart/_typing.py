@@ -1,0 +1,53 @@
+"""Type aliases of the public API (what type checkers read; nothing runs here).
+
+``KeyLike`` is one key, ``Batch`` a batch of keys, ``StrategyArg`` the
+``strategy=`` argument: one of the ``StrategyName`` literals, or any ``str``
+(checked at run time).
+
+Example:
+    >>> from fastpart._typing import StrategyName
+    >>> "java" in StrategyName.__args__
+    True
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any, Iterable, Optional, Protocol, Tuple, TypeVar, Union
+
+from ._strategies import StrategyName
+
+if sys.version_info >= (3, 12):
+    from collections.abc import Buffer
+elif TYPE_CHECKING:
+    from typing_extensions import Buffer
+else:  # run time before 3.12: the alias is only read by type checkers
+    Buffer = memoryview
+
+
+class ArrowArrayExportable(Protocol):
+    """An object with ``__arrow_c_array__`` (pyarrow, nanoarrow, polars, ...)."""
+
+    def __arrow_c_array__(self, requested_schema: Any = None) -> Tuple[Any, Any]: ...
+
+
+class ArrowStreamExportable(Protocol):
+    """An object with ``__arrow_c_stream__`` (chunked arrays, polars Series, ...)."""
+
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> Any: ...
+
+
+#: One key: bytes-like (any byte buffer), str (Java's UTF-8) or None (keyless).
+KeyLike = Union[bytes, bytearray, memoryview, Buffer, str, None]
+#: Bytes to hash: a key without None.
+HashKey = Union[bytes, bytearray, memoryview, Buffer, str]
+#: A batch: a sequence/iterable of keys, a NumPy array or buffer, an Arrow array or stream.
+Batch = Union[Iterable[Optional[Union[bytes, bytearray, memoryview, Buffer, str]]], Buffer,
+              ArrowArrayExportable, ArrowStreamExportable]
+#: ``strategy=``: a known name (offered by editors) or any str (checked at run time).
+StrategyArg = Union[StrategyName, str]
+#: The type of ``out=``: partition_many returns the buffer it was given.
+OutT = TypeVar("OutT", bound=Buffer)
+
+__all__ = ["ArrowArrayExportable", "ArrowStreamExportable", "Batch", "Buffer", "HashKey", "KeyLike",
+           "OutT", "StrategyArg", "StrategyName"]
