@@ -58,7 +58,7 @@ def extensions():
     ext = Extension(
         "fastpart._core",
         ["fastpart/_core.pyx"],
-        depends=["fastpart/_kernels.h", "fastpart/_fastcall.h", "fastpart/_arrow.pxi"],
+        depends=["fastpart/_kernels.h", "fastpart/_fastcall.h", "fastpart/_arrow.pxi", "fastpart/_arrow_kernels.h"],
         include_dirs=["fastpart"],
         extra_compile_args=args,
     )

@@ -1,9 +1,10 @@
 # Arrow C Data / C Stream reader of the compiled core, included by _core.pyx
 # (one extension module).  Entry point: _batch_arrow(keys, code, n, out),
-# which returns the result buffer, or None when the type is not read here.
-# It uses _Out, CHUNK, _EMPTY and the kernels declared in _core.pyx.
+# which returns the result buffer or raises; a stream is read exactly once.
+# Checks and hashing run in C (_arrow_kernels.h); the rules and error texts
+# are shared with the pure twin through fastpart/_arrow_rules.py.
 
-# ---------------------------------------------------------------------- Arrow
+from . import _arrow_rules as _AR
 
 cdef extern from *:
     """
@@ -26,12 +27,14 @@ cdef extern from *:
     };
     static void fp_release_schema(struct FpArrowSchema *s) { if (s->release) s->release(s); }
     static void fp_release_array(struct FpArrowArray *a) { if (a->release) a->release(a); }
+    static int fp_stream_live(struct FpArrowArrayStream *st) { return st->release != NULL && st->get_schema != NULL && st->get_next != NULL; }
     static int fp_stream_schema(struct FpArrowArrayStream *st, struct FpArrowSchema *out) { return st->get_schema(st, out); }
     static int fp_stream_next(struct FpArrowArrayStream *st, struct FpArrowArray *out) { return st->get_next(st, out); }
     static const char *fp_stream_error(struct FpArrowArrayStream *st) { const char *e = st->get_last_error ? st->get_last_error(st) : NULL; return e ? e : "(no message)"; }
     """
     struct FpArrowSchema:
         const char *format
+        const char *metadata
         FpArrowSchema *dictionary
         void *release
     struct FpArrowArray:
@@ -40,115 +43,295 @@ cdef extern from *:
         int64_t offset
         int64_t n_buffers
         const void **buffers
+        FpArrowArray *dictionary
         void *release
     struct FpArrowArrayStream:
         pass
     void fp_release_schema(FpArrowSchema *s)
     void fp_release_array(FpArrowArray *a)
+    int fp_stream_live(FpArrowArrayStream *st)
     int fp_stream_schema(FpArrowArrayStream *st, FpArrowSchema *out)
     int fp_stream_next(FpArrowArrayStream *st, FpArrowArray *out)
     const char *fp_stream_error(FpArrowArrayStream *st)
 
+cdef extern from "_arrow_kernels.h" nogil:
+    enum:
+        FPA_NULL
+        FPA_BIN32
+        FPA_BIN64
+        FPA_VIEW
+        FPA_FIXED
+    ctypedef struct fpa_col:
+        int kind
+        int64_t width
+        int64_t length
+        int64_t offset
+        const uint8_t *valid
+        const uint8_t *index
+        const uint8_t *data
+        const uint8_t **vbufs
+        const uint8_t *vsizes
+        int64_t nvar
+    int fpa_check(const fpa_col *c, int64_t *bad)
+    int fpa_check_index(const uint8_t *idx, int w, int sgn, const uint8_t *valid, int64_t offset,
+                        int64_t length, int64_t dlen, int64_t *bad)
+    int fpa_range(const fpa_col *c, int64_t r, const uint8_t **lo, const uint8_t **hi)
+    void fpa_hash(const fpa_col *c, int64_t start, int64_t count, int code, uint32_t n, int32_t *out)
+    void fpa_hash_dict(const fpa_col *d, const uint8_t *idx, int w, int sgn, const uint8_t *valid,
+                       int64_t offset, int64_t length, int code, uint32_t n, int32_t *out)
 
-cdef int _arrow_kind(const FpArrowSchema *schema):
-    """0 unsupported, 1 z/u, 2 Z/U, 3 vz/vu, 4 w:N, 5 null type."""
-    cdef const char *f = schema.format
-    if schema.dictionary != NULL or f == NULL:
+cdef extern from "<stdint.h>":
+    const int64_t INT64_MAX
+
+
+cdef struct _Chunk:
+    fpa_col col     # the keys, or the dictionary's values when iw > 0
+    int iw          # dictionary index width in bytes (0: not a dictionary)
+    int isgn
+    const uint8_t *idx
+    const uint8_t *ivalid
+    int64_t ioffset
+    int64_t ilength
+
+
+cdef class _Layout:
+    """What a schema says: the key kind, or a dictionary's index and value kinds."""
+    cdef int kind, width, iw, isgn
+    cdef str fmt
+
+
+cdef object _ext_name(const FpArrowSchema *s):
+    cdef const char *m = s.metadata
+    cdef int32_t count, ln
+    cdef Py_ssize_t pos = 4, i
+    if m == NULL:
+        return None
+    memcpy(&count, m, 4)
+    if count < 0:
+        raise ValueError("malformed Arrow schema metadata: negative count")
+    for i in range(2 * count):
+        memcpy(&ln, m + pos, 4)
+        if ln < 0:
+            raise ValueError("malformed Arrow schema metadata: negative length")
+        pos += 4 + ln
+    return _AR.extension_name(m[:pos])
+
+
+cdef _Layout _schema_layout(const FpArrowSchema *s):
+    cdef _Layout lay = _Layout()
+    cdef const FpArrowSchema *d
+    if s.release == NULL:
+        raise _AR.released("schema")
+    if s.format == NULL:
+        raise ValueError("malformed Arrow schema: its format string is NULL")
+    fmt = (<bytes>s.format).decode("utf-8", "replace")
+    ext = _ext_name(s)
+    if ext is not None and ext not in _AR.SAFE_EXTENSIONS:
+        raise _AR.not_a_key_column(fmt, ext)
+    d = s.dictionary
+    if d != NULL:
+        spec = _AR.INDEX_FORMATS.get(fmt)
+        if spec is None:
+            raise ValueError(f"malformed Arrow schema: dictionary index format {fmt!r} is not an integer")
+        lay.iw = spec[0]
+        lay.isgn = 1 if spec[1] else 0
+        if d.format == NULL:
+            raise ValueError("malformed Arrow schema: the dictionary's format string is NULL")
+        if d.dictionary != NULL:
+            raise TypeError("an Arrow dictionary of dictionaries is not a key column: decode it first")
+        fmt = (<bytes>d.format).decode("utf-8", "replace")
+        ext = _ext_name(d)
+        if ext is not None and ext not in _AR.SAFE_EXTENSIONS:
+            raise _AR.not_a_key_column(fmt, ext)
+    lay.kind, lay.width = _AR.parse_format(fmt)
+    lay.fmt = fmt
+    return lay
+
+
+cdef int _fill_col(fpa_col *c, int kind, int64_t width, const FpArrowArray *a, str fmt, Py_ssize_t chunk,
+                   str where) except -1:
+    """Structural checks of one array (O(1)), then the O(n) checks in C."""
+    cdef int64_t bad = -1, need
+    cdef int rule
+    if a.length < 0:
+        raise _AR.malformed(chunk, None, 1, where)
+    if a.offset < 0:
+        raise _AR.malformed(chunk, None, 2, where)
+    if a.null_count < -1:
+        raise _AR.malformed(chunk, None, 3, where)
+    if a.offset > INT64_MAX - a.length - 1:
+        raise _AR.malformed(chunk, None, 4, where)
+    need = _AR.BUFFERS[kind]
+    if (a.n_buffers < need) if kind == FPA_VIEW else (a.n_buffers != need):
+        raise _AR.buffer_count_error(chunk, fmt, a.n_buffers, need, where)
+    if a.n_buffers > 0 and a.buffers == NULL:
+        raise _AR.malformed(chunk, None, 5, where)
+    c.kind = kind
+    c.width = width
+    c.length = a.length
+    c.offset = a.offset
+    c.valid = NULL
+    c.index = NULL
+    c.data = NULL
+    c.vbufs = NULL
+    c.vsizes = NULL
+    c.nvar = 0
+    if kind == FPA_NULL:
         return 0
-    if strcmp(f, "z") == 0 or strcmp(f, "u") == 0:
-        return 1
-    if strcmp(f, "Z") == 0 or strcmp(f, "U") == 0:
-        return 2
-    if strcmp(f, "vz") == 0 or strcmp(f, "vu") == 0:
-        return 3
-    if strncmp(f, "w:", 2) == 0:
-        return 4
-    if strcmp(f, "n") == 0:
-        return 5
+    if a.buffers[0] == NULL and a.null_count > 0:
+        raise _AR.malformed(chunk, None, 6, where)
+    if a.null_count != 0:
+        c.valid = <const uint8_t *>a.buffers[0]
+    c.index = <const uint8_t *>a.buffers[1]
+    if kind == FPA_BIN32 or kind == FPA_BIN64:
+        if c.index == NULL and a.length > 0:
+            raise _AR.malformed(chunk, None, 7, where)
+        c.data = <const uint8_t *>a.buffers[2]
+    elif kind == FPA_VIEW:
+        if c.index == NULL and a.length > 0:
+            raise _AR.malformed(chunk, None, 11, where)
+        c.nvar = a.n_buffers - 3
+        c.vbufs = <const uint8_t **>(a.buffers + 2)
+        c.vsizes = <const uint8_t *>a.buffers[a.n_buffers - 1]
+        if c.nvar > 0 and c.vsizes == NULL:
+            raise _AR.malformed(chunk, None, 23, where)
+    else:
+        if width > 0 and a.offset + a.length > INT64_MAX // width:
+            raise _AR.malformed(chunk, None, 22, where)
+        if c.index == NULL and a.length > 0 and width > 0:
+            raise _AR.malformed(chunk, None, 8, where)
+    if a.length >= _NOGIL_KEYS:
+        with nogil:
+            rule = fpa_check(c, &bad)
+    else:
+        rule = fpa_check(c, &bad)
+    if rule:
+        raise _AR.malformed(chunk, bad, rule, where)
     return 0
 
 
-cdef int _arrow_chunk(int kind, int width, const FpArrowArray *a, const uint8_t **ptrs,
-                      size_t *lens) except -1 nogil:
-    """Fill pointer/length pairs for one chunk (NULL pointer = null key)."""
-    cdef int64_t i, j, start, end
-    cdef int64_t off = a.offset
-    cdef const uint8_t *valid = <const uint8_t *>a.buffers[0] if (a.n_buffers > 0 and a.null_count != 0) else NULL
-    cdef const int32_t *o32
-    cdef const int64_t *o64
-    cdef const uint8_t *data
-    cdef const uint8_t *view
-    cdef int32_t vlen, vbuf, voff
-    for i in range(a.length):
-        j = off + i
-        if kind == 5 or (valid != NULL and not ((valid[j >> 3] >> (j & 7)) & 1)):
-            ptrs[i] = NULL
-            lens[i] = 0
-            continue
-        if kind == 1:
-            o32 = <const int32_t *>a.buffers[1]
-            start = o32[j]
-            end = o32[j + 1]
-            data = <const uint8_t *>a.buffers[2]
-            ptrs[i] = (data + start) if data != NULL else _EMPTY
-            lens[i] = <size_t>(end - start)
-        elif kind == 2:
-            o64 = <const int64_t *>a.buffers[1]
-            start = o64[j]
-            end = o64[j + 1]
-            data = <const uint8_t *>a.buffers[2]
-            ptrs[i] = (data + start) if data != NULL else _EMPTY
-            lens[i] = <size_t>(end - start)
-        elif kind == 3:
-            view = <const uint8_t *>a.buffers[1] + j * 16
-            memcpy(&vlen, view, 4)
-            if vlen <= 12:
-                ptrs[i] = view + 4
-            else:
-                memcpy(&vbuf, view + 8, 4)
-                memcpy(&voff, view + 12, 4)
-                ptrs[i] = <const uint8_t *>a.buffers[2 + vbuf] + voff
-            lens[i] = <size_t>vlen
-        else:
-            data = <const uint8_t *>a.buffers[1]
-            ptrs[i] = (data + j * width) if data != NULL else _EMPTY
-            lens[i] = <size_t>width
+cdef int _fill_chunk(_Chunk *ck, _Layout lay, const FpArrowArray *a, Py_ssize_t chunk) except -1:
+    cdef int64_t bad = -1
+    cdef int rule
+    if a.release == NULL:
+        raise _AR.released("array")
+    ck.iw = lay.iw
+    if lay.iw == 0:
+        return _fill_col(&ck.col, lay.kind, lay.width, a, lay.fmt, chunk, "")
+    # a dictionary array: validity + indices, then the dictionary's values
+    if a.length < 0:
+        raise _AR.malformed(chunk, None, 1, "")
+    if a.offset < 0:
+        raise _AR.malformed(chunk, None, 2, "")
+    if a.null_count < -1:
+        raise _AR.malformed(chunk, None, 3, "")
+    if a.offset > INT64_MAX - a.length - 1:
+        raise _AR.malformed(chunk, None, 4, "")
+    if a.n_buffers != 2:
+        raise _AR.buffer_count_error(chunk, "dictionary indices", a.n_buffers, 2)
+    if a.buffers == NULL:
+        raise _AR.malformed(chunk, None, 5, "")
+    if a.buffers[0] == NULL and a.null_count > 0:
+        raise _AR.malformed(chunk, None, 6, "")
+    if a.buffers[1] == NULL and a.length > 0:
+        raise _AR.malformed(chunk, None, 21, "")
+    if a.dictionary == NULL:
+        raise _AR.malformed(chunk, None, 20, "")
+    ck.isgn = lay.isgn
+    ck.idx = <const uint8_t *>a.buffers[1]
+    ck.ivalid = <const uint8_t *>a.buffers[0] if a.null_count != 0 else NULL
+    ck.ioffset = a.offset
+    ck.ilength = a.length
+    _fill_col(&ck.col, lay.kind, lay.width, a.dictionary, lay.fmt, chunk, " dictionary")
+    if a.length >= _NOGIL_KEYS:
+        with nogil:
+            rule = fpa_check_index(ck.idx, ck.iw, ck.isgn, ck.ivalid, ck.ioffset, ck.ilength,
+                                   ck.col.length, &bad)
+    else:
+        rule = fpa_check_index(ck.idx, ck.iw, ck.isgn, ck.ivalid, ck.ioffset, ck.ilength, ck.col.length, &bad)
+    if rule:
+        raise _AR.malformed(chunk, bad, rule, "")
     return 0
 
 
-cdef object _hash_chunks(const FpArrowSchema *schema, list chunks, int code, uint32_t n, object out):
-    """Hash every chunk (a list of capsule-free FpArrowArray* as ints) into one output."""
-    cdef int kind = _arrow_kind(schema)
-    cdef int width = atoi(schema.format + 2) if kind == 4 else 0
-    cdef Py_ssize_t total = 0, pos = 0, maxlen = 0, length
-    cdef FpArrowArray *a
-    for c in chunks:
-        a = <FpArrowArray *><size_t>c
-        total += a.length
-        if a.length > maxlen:
-            maxlen = a.length
+cdef inline bint _hits(const uint8_t *lo, const uint8_t *hi, const uint8_t *olo, const uint8_t *ohi) nogil:
+    return lo != NULL and lo < hi and lo < ohi and olo < hi
+
+
+cdef bint _overlaps(_Chunk *cks, Py_ssize_t nck, const uint8_t *olo, const uint8_t *ohi):
+    """Whether any input byte read lies in out's bytes [olo, ohi)."""
+    cdef Py_ssize_t i
+    cdef int64_t r
+    cdef const uint8_t *lo
+    cdef const uint8_t *hi
+    cdef int64_t w
+    for i in range(nck):
+        r = 0
+        while fpa_range(&cks[i].col, r, &lo, &hi):
+            if _hits(lo, hi, olo, ohi):
+                return True
+            r += 1
+        if cks[i].iw and cks[i].ilength:
+            w = cks[i].iw
+            if cks[i].ivalid != NULL and _hits(cks[i].ivalid + (cks[i].ioffset >> 3),
+                                               cks[i].ivalid + ((cks[i].ioffset + cks[i].ilength + 7) >> 3), olo, ohi):
+                return True
+            if _hits(cks[i].idx + cks[i].ioffset * w, cks[i].idx + (cks[i].ioffset + cks[i].ilength) * w, olo, ohi):
+                return True
+    return False
+
+
+cdef object _hash_chunks(_Chunk *cks, Py_ssize_t nck, int code, uint32_t n, object out):
+    """Hash every checked chunk into one output (out= overlapping the input is safe)."""
+    cdef Py_ssize_t total = 0, pos = 0, i, length
+    cdef int32_t *dst
+    cdef int32_t *tmp = NULL
     cdef _Out res = _Out()
+    for i in range(nck):
+        total += cks[i].ilength if cks[i].iw else cks[i].col.length
     res.setup(out, total)
     if total == 0:
         return res.result
-    cdef const uint8_t **ptrs = <const uint8_t **>PyMem_Malloc(maxlen * sizeof(uint8_t *))
-    cdef size_t *lens = <size_t *>PyMem_Malloc(maxlen * sizeof(size_t))
-    if ptrs == NULL or lens == NULL:
-        PyMem_Free(ptrs)
-        PyMem_Free(lens)
-        raise MemoryError(f"cannot allocate the pointer table for {maxlen} keys")
+    dst = res.data
+    if out is not None and _overlaps(cks, nck, <const uint8_t *>res.data, <const uint8_t *>(res.data + total)):
+        tmp = <int32_t *>PyMem_Malloc(total * sizeof(int32_t))
+        if tmp == NULL:
+            raise MemoryError()
+        dst = tmp
     try:
-        for c in chunks:
-            a = <FpArrowArray *><size_t>c
-            length = a.length
-            with nogil:
-                _arrow_chunk(kind, width, a, ptrs, lens)
-                fp_batch_ptrs(ptrs, lens, length, code, n, res.data + pos)
+        for i in range(nck):
+            if cks[i].iw:
+                length = cks[i].ilength
+                with nogil:
+                    fpa_hash_dict(&cks[i].col, cks[i].idx, cks[i].iw, cks[i].isgn, cks[i].ivalid,
+                                  cks[i].ioffset, length, code, n, dst + pos)
+            else:
+                length = cks[i].col.length
+                if length >= _NOGIL_KEYS:
+                    with nogil:
+                        fpa_hash(&cks[i].col, 0, length, code, n, dst + pos)
+                else:
+                    fpa_hash(&cks[i].col, 0, length, code, n, dst + pos)
             pos += length
+        if tmp != NULL:
+            memcpy(res.data, tmp, total * sizeof(int32_t))
     finally:
-        PyMem_Free(ptrs)
-        PyMem_Free(lens)
+        PyMem_Free(tmp)
     return res.result
+
+
+cdef object _read_arrays(_Layout lay, list arrays, int code, uint32_t n, object out):
+    """Check every array (a list of FpArrowArray* as ints), then hash them."""
+    cdef Py_ssize_t nck = len(arrays), i
+    cdef _Chunk *cks = <_Chunk *>PyMem_Malloc((nck if nck else 1) * sizeof(_Chunk))
+    if cks == NULL:
+        raise MemoryError()
+    try:
+        for i in range(nck):
+            _fill_chunk(&cks[i], lay, <const FpArrowArray *><size_t>arrays[i], i)
+        return _hash_chunks(cks, nck, code, n, out)
+    finally:
+        PyMem_Free(cks)
 
 
 cdef object _batch_arrow(object keys, int code, uint32_t n, object out):
@@ -157,18 +340,20 @@ cdef object _batch_arrow(object keys, int code, uint32_t n, object out):
     cdef FpArrowArrayStream *stream
     cdef FpArrowSchema stream_schema
     cdef list chunks
+    cdef _Layout lay
+    _AR.check_source(keys)
     cls = type(keys)
     if hasattr(cls, "__arrow_c_stream__"):
         capsule = keys.__arrow_c_stream__()
         stream = <FpArrowArrayStream *>PyCapsule_GetPointer(capsule, "arrow_array_stream")
+        if not fp_stream_live(stream):
+            raise _AR.released("array stream")
         stream_schema.release = NULL
-        if fp_stream_schema(stream, &stream_schema) != 0:
-            raise ValueError(f"Arrow stream get_schema failed: {fp_stream_error(stream).decode('utf-8', 'replace')}")
         chunks = []
         try:
-            if _arrow_kind(&stream_schema) == 0:
-                # dictionary arrays and unsupported types: the twin decodes or explains
-                return None
+            if fp_stream_schema(stream, &stream_schema) != 0:
+                raise ValueError(f"Arrow stream get_schema failed: {fp_stream_error(stream).decode('utf-8', 'replace')}")
+            lay = _schema_layout(&stream_schema)
             while True:
                 arr = <FpArrowArray *>PyMem_Malloc(sizeof(FpArrowArray))
                 if arr == NULL:
@@ -181,7 +366,7 @@ cdef object _batch_arrow(object keys, int code, uint32_t n, object out):
                     PyMem_Free(arr)
                     break
                 chunks.append(<size_t>arr)
-            return _hash_chunks(&stream_schema, chunks, code, n, out)
+            return _read_arrays(lay, chunks, code, n, out)
         finally:
             for c in chunks:
                 arr = <FpArrowArray *><size_t>c
@@ -189,10 +374,12 @@ cdef object _batch_arrow(object keys, int code, uint32_t n, object out):
                 PyMem_Free(arr)
             fp_release_schema(&stream_schema)
             del capsule  # its destructor releases the stream
-    schema_capsule, array_capsule = keys.__arrow_c_array__()
+    exported = keys.__arrow_c_array__()
+    if type(exported) is not tuple or len(exported) != 2:
+        raise TypeError("__arrow_c_array__() must return a (schema capsule, array capsule) pair")
+    schema_capsule, array_capsule = exported
     schema = <FpArrowSchema *>PyCapsule_GetPointer(schema_capsule, "arrow_schema")
     arr = <FpArrowArray *>PyCapsule_GetPointer(array_capsule, "arrow_array")
-    if _arrow_kind(schema) == 0:
-        return None
+    lay = _schema_layout(schema)
     # read in place: the capsules keep schema and array alive and release them
-    return _hash_chunks(schema, [<size_t>arr], code, n, out)
+    return _read_arrays(lay, [<size_t>arr], code, n, out)

@@ -1,0 +1,253 @@
+"""Rules of Arrow key input shared by both cores (no ctypes, no pyarrow import).
+
+The compiled reader (``_arrow.pxi``) and the pure twin's ctypes reader
+(``_arrow_py.py``) read the Arrow C Data Interface themselves; what a format
+string means, which columns are refused and every error text live here, so
+both cores answer alike.
+
+Example:
+    >>> parse_format("w:16")
+    (5, 16)
+    >>> parse_format("vu")
+    (4, 0)
+    >>> malformed(0, 3, RULE_OFFSETS_DECREASE)
+    ValueError('malformed Arrow array (chunk 0, index 3): offsets decrease (offsets[i + 1] < offsets[i])')
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Tuple
+
+from . import _inputs
+
+# Kinds of key columns (the compiled reader uses the same numbers).
+KIND_NULL, KIND_BIN32, KIND_BIN64, KIND_VIEW, KIND_FIXED = 1, 2, 3, 4, 5
+# Buffers each kind needs (views: at least 3, the variadic sizes buffer last).
+BUFFERS = {KIND_NULL: 0, KIND_BIN32: 3, KIND_BIN64: 3, KIND_VIEW: 3, KIND_FIXED: 2}
+# Dictionary index formats: (width in bytes, signed).
+INDEX_FORMATS: Dict[str, Tuple[int, bool]] = {
+    "c": (1, True), "C": (1, False), "s": (2, True), "S": (2, False),
+    "i": (4, True), "I": (4, False), "l": (8, True), "L": (8, False),
+}
+# Extension types whose storage bytes are what a Java producer sends.
+SAFE_EXTENSIONS = ("arrow.json",)
+
+KEY_FORMATS = ("binary (z), string (u), large_binary (Z), large_string (U), binary_view (vz), "
+               "string_view (vu), fixed_size_binary (w:N), null (n) and dictionaries of those")
+
+# Rules a malformed array breaks (the compiled reader returns these numbers).
+RULE_TEXT = {
+    1: "length is negative",
+    2: "offset is negative",
+    3: "null_count is below -1",
+    4: "offset + length overflows",
+    5: "the buffers pointer is NULL",
+    6: "the validity buffer is NULL while null_count > 0",
+    7: "the offsets buffer is NULL",
+    8: "the data buffer is NULL while keys have bytes",
+    9: "the first offset is negative",
+    10: "offsets decrease (offsets[i + 1] < offsets[i])",
+    11: "the views buffer is NULL",
+    12: "a variadic buffer size is negative",
+    13: "view length is negative",
+    14: "view buffer index is outside the variadic buffers",
+    15: "view offset is negative",
+    16: "view offset + length is past the end of its buffer",
+    17: "a variadic buffer referenced by a view is NULL",
+    18: "dictionary index is negative",
+    19: "dictionary index is past the end of the dictionary",
+    20: "the dictionary array is missing",
+    21: "the indices buffer is NULL",
+    22: "width * (offset + length) overflows",
+    23: "the variadic sizes buffer is NULL",
+}
+RULE_OFFSETS_DECREASE = 10
+
+
+def malformed(chunk: int, index: Optional[int], rule: int, where: str = "") -> ValueError:
+    """The error for a malformed chunk; *index* is the key's index in the chunk."""
+    at = f"chunk {chunk}{where}" + ("" if index is None or index < 0 else f", index {index}")
+    return ValueError(f"malformed Arrow array ({at}): {RULE_TEXT[rule]}")
+
+
+def buffer_count_error(chunk: int, fmt: str, got: int, need: int, where: str = "") -> ValueError:
+    more = "at least " if fmt in ("vz", "vu") else ""
+    return ValueError(f"malformed Arrow array (chunk {chunk}{where}): {got} buffers, "
+                      f"format {fmt!r} needs {more}{need}")
+
+
+def released(what: str) -> ValueError:
+    return ValueError(f"the Arrow {what} is released (already consumed or moved): "
+                      "export the data again and pass it once")
+
+
+def parse_format(fmt: str) -> Tuple[int, int]:
+    """(kind, width) of a key format; ValueError for malformed, TypeError for typed."""
+    simple = {"n": KIND_NULL, "z": KIND_BIN32, "u": KIND_BIN32, "Z": KIND_BIN64, "U": KIND_BIN64,
+              "vz": KIND_VIEW, "vu": KIND_VIEW}
+    if fmt in simple:
+        return simple[fmt], 0
+    if fmt.startswith("w:"):
+        digits = fmt[2:]
+        if not digits or not digits.isascii() or not digits.isdigit() or len(digits) > 10 or int(digits) > 2**31 - 1:
+            raise ValueError(f"malformed Arrow format string {fmt!r}: fixed_size_binary is 'w:' and a "
+                             "width of 0 to 2147483647 digits")
+        return KIND_FIXED, int(digits)
+    raise not_a_key_column(fmt, None)
+
+
+_TYPE_NAMES = {"b": "boolean", "c": "int8", "C": "uint8", "s": "int16", "S": "uint16", "i": "int32",
+               "I": "uint32", "l": "int64", "L": "uint64", "e": "float16", "f": "float32", "g": "float64"}
+_SERDE_FALLBACK = {
+    "int8": "fastpart.serde.int16(v) (Java ShortSerializer)", "uint8": "fastpart.serde.int16(v) (Java ShortSerializer)",
+    "int16": "fastpart.serde.int16(v) (Java ShortSerializer)", "uint16": "fastpart.serde.int32(v) (Java IntegerSerializer)",
+    "int32": "fastpart.serde.int32(v) (Java IntegerSerializer)", "uint32": "fastpart.serde.int64(v) (Java LongSerializer)",
+    "int64": "fastpart.serde.int64(v) (Java LongSerializer)", "uint64": "fastpart.serde.int64(v) (Java LongSerializer)",
+    "float16": "fastpart.serde.float32(v) (Java FloatSerializer)",
+    "float32": "fastpart.serde.float32(v) (Java FloatSerializer)",
+    "float64": "fastpart.serde.float64(v) (Java DoubleSerializer)",
+    "uuid": "fastpart.serde.uuid(v) (Java UUIDSerializer writes the 36-character text)",
+}
+
+
+def _typed_kind(fmt: str) -> Optional[str]:
+    name = _TYPE_NAMES.get(fmt)
+    if name is not None:
+        return "bool" if name == "boolean" else name
+    if fmt.startswith("d:"):
+        return "decimal"
+    if fmt.startswith(("tdD", "tdm")):
+        return "date"
+    if fmt.startswith("tt"):
+        return "time"
+    if fmt.startswith("ts"):
+        return "datetime"
+    if fmt.startswith(("tD", "ti")):
+        return "timedelta"
+    return None
+
+
+def _type_name(fmt: str) -> str:
+    if fmt in _TYPE_NAMES:
+        return _TYPE_NAMES[fmt]
+    for prefix, name in (("d:", "decimal"), ("td", "date"), ("tt", "time"), ("ts", "timestamp"),
+                         ("tD", "duration"), ("ti", "interval"), ("+l", "list"), ("+L", "large_list"),
+                         ("+s", "struct"), ("+m", "map"), ("+u", "union"), ("+w", "fixed_size_list"),
+                         ("+r", "run_end_encoded"), ("+v", "list_view")):
+        if fmt.startswith(prefix):
+            return name
+    return fmt
+
+
+def typed_error(type_name: str, kind: str) -> TypeError:
+    helper = getattr(_inputs, "typed_key_error", None)
+    if helper is not None:
+        try:
+            err = helper(type_name, kind)
+            if isinstance(err, TypeError):
+                return err
+        except (KeyError, ValueError):
+            pass
+    hint = _SERDE_FALLBACK.get(kind)
+    if hint is None:
+        return TypeError(f"{type_name} is not a key: {_inputs._SERDE_HINT}")
+    return TypeError(f"{type_name} is not a key: use {hint}, as your Java producer's key serializer does")
+
+
+def not_a_key_column(fmt: str, extension: Optional[str]) -> Exception:
+    """The error for a column of format *fmt* (and extension name) that holds no keys."""
+    if extension == "arrow.uuid":
+        return typed_error("an Arrow uuid (arrow.uuid extension) column", "uuid")
+    if extension is not None:
+        return TypeError(
+            f"an Arrow extension column {extension!r} (storage format {fmt!r}) is not read as keys: "
+            "fastpart cannot know which bytes your producer's serializer writes for it. If the "
+            "storage bytes are the key, pass the storage array (pyarrow: arr.storage)")
+    kind = _typed_kind(fmt)
+    if kind is not None:
+        return typed_error(f"an Arrow {_type_name(fmt)} column (format {fmt!r})", kind)
+    if fmt.startswith("+s"):
+        return TypeError("an Arrow struct (a table or record batch) is not a key column: pass one "
+                         "column, e.g. table['key'] or df['key']")
+    if fmt.startswith("+"):
+        return TypeError(f"an Arrow {_type_name(fmt)} column (format {fmt!r}) is not a key column; "
+                         f"supported: {KEY_FORMATS}")
+    return ValueError(f"malformed or unknown Arrow format string {fmt!r}; key columns are {KEY_FORMATS}")
+
+
+def extension_name(metadata: Optional[bytes]) -> Optional[str]:
+    """The ``ARROW:extension:name`` in a schema's encoded metadata, if any.
+
+    *metadata* is the raw encoding (int32 count, then int32-length-prefixed
+    keys and values); a truncated or negative length is a ValueError.
+
+    Example:
+        >>> import struct
+        >>> m = struct.pack("<ii", 1, 20) + b"ARROW:extension:name" + struct.pack("<i", 10) + b"arrow.uuid"
+        >>> extension_name(m)
+        'arrow.uuid'
+    """
+    if not metadata:
+        return None
+    pairs = _metadata_pairs(metadata)
+    name = pairs.get(b"ARROW:extension:name")
+    return None if name is None else name.decode("utf-8", "replace")
+
+
+def _metadata_pairs(raw: bytes) -> Dict[bytes, bytes]:
+    def i32(pos: int) -> int:
+        if pos + 4 > len(raw):
+            raise ValueError("malformed Arrow schema metadata: truncated")
+        v = int.from_bytes(raw[pos:pos + 4], "little", signed=True)
+        if v < 0:
+            raise ValueError("malformed Arrow schema metadata: negative length")
+        return v
+
+    out: Dict[bytes, bytes] = {}
+    count, pos = i32(0), 4
+    for _ in range(count):
+        n = i32(pos)
+        key = raw[pos + 4:pos + 4 + n]
+        pos += 4 + n
+        m = i32(pos)
+        out[key] = raw[pos + 4:pos + 4 + m]
+        pos += 4 + m
+    return out
+
+
+def metadata_size(read: Any, address: int) -> int:
+    """Byte size of the metadata encoding at *address*; *read(addr, n)* reads memory."""
+    total = 4
+    count = int.from_bytes(read(address, 4), "little", signed=True)
+    if count < 0:
+        raise ValueError("malformed Arrow schema metadata: negative count")
+    for _ in range(2 * count):
+        n = int.from_bytes(read(address + total, 4), "little", signed=True)
+        if n < 0:
+            raise ValueError("malformed Arrow schema metadata: negative length")
+        total += 4 + n
+    return total
+
+
+def check_source(keys: Any) -> None:
+    """Refusals decided from the Python object itself, before any export.
+
+    A polars ``Object`` Series exports ``w:8`` (the objects' addresses) with
+    nothing in the schema saying so: hashing it would hash memory addresses.
+    pyarrow arrays are checked with pyarrow's own (cheap, non-full)
+    validation, which knows the buffer sizes the C Data Interface does not
+    carry (the end offset against the data buffer's size).
+    """
+    cls = type(keys)
+    module = getattr(cls, "__module__", "") or ""
+    if module.startswith("polars") and str(getattr(keys, "dtype", "")) == "Object":
+        raise TypeError("a polars Object Series holds Python objects (it exports their memory addresses, "
+                        "not key bytes): convert the values to keys first, e.g. fastpart.serde.uuid(v) for "
+                        "uuid.UUID values, or s.cast(pl.String) / s.map_elements(str)")
+    if module.startswith("pyarrow") and hasattr(keys, "validate"):
+        chunks = getattr(keys, "chunks", None)
+        for c, chunk in enumerate(chunks if chunks is not None else [keys]):
+            try:
+                chunk.validate()
+            except Exception as exc:  # pyarrow.ArrowInvalid / ArrowIndexError
+                raise ValueError(f"malformed Arrow array (chunk {c}): {exc}") from None
