@@ -99,8 +99,8 @@ def find_mix(names: Sequence[str], classes: Dict[int, List[int]], best: int, ord
         if i < len(oo):
             segs.append(Segment(second_g, "offset", part, int(oo[i]), int(oo[-1]), len(oo) - i,
                                 float(sv[i:].mean())))
-    return (f"migration: {first_g[0]} first, then {second_g[0]} (change offset per partition "
-            "in the segments)"), tuple(segs)
+    return (f"migration: {first_g[0]} first, then {second_g[0]} (a change offset per partition, "
+            "below)"), tuple(segs)
 
 
 def _interleaved(frac: float, a: str, b: str) -> str:

@@ -55,15 +55,25 @@ def summary(d: "Detection") -> str:
         lines.append("partition count: no sign of a change")
     if d.mixed:
         lines.append(d.mixed)
-        for s in d.segments[:6]:
-            where = "" if s.partition is None else f"partition {s.partition} "
-            lines.append(f"    {where}{s.order}s {s.first}..{s.last}: {s.strategies[0]} "
-                         f"({s.share:.1%} of {s.records:,} sampled)")
-        if len(d.segments) > 6:
-            lines.append(f"    ... {len(d.segments) - 6} more segments (--json lists all)")
+        per_part = [s for s in d.segments if s.partition is not None]
+        if per_part:
+            firsts = {}
+            for s in per_part:  # the first offset of the second strategy, per partition
+                if s.strategies != per_part[0].strategies:
+                    firsts.setdefault(s.partition, s.first)
+            shown_p = sorted(firsts.items())[:12]
+            more = "" if len(firsts) <= 12 else f", ... ({len(firsts)} partitions; --json lists all)"
+            lines.append("    changed at partition:offset " + ", ".join(f"{p}:{o}" for p, o in shown_p) + more)
+        else:
+            for s in d.segments:
+                lines.append(f"    {s.order}s {s.first}..{s.last}: {s.strategies[0]} "
+                             f"({s.share:.1%} of {s.records:,} sampled)")
     k = d.keyless
     if k.count:
         lines.append(f"keyless: {k.pattern}: {k.note}")
     verdict = d.best if d.best is not None else "undetermined"
+    if d.segments:
+        verdict += f" (most records; last written by {d.segments[-1].strategies[0]})" \
+            if d.segments[-1].partition is None else " (most records; see the change above)"
     lines.append(f"best: {verdict}")
     return "\n".join(lines)
