@@ -65,12 +65,13 @@ except ImportError as exc:  # pragma: no cover - exercised by simulating a missi
 
 from ._impl import core as _core
 from ._strategies import strategy_code
-from .keyless import KeylessStrategy, RandomChoice, Seed, _CallablePartitioner, _check_keyless, record_size
+from ._adapter_base import CallablePartitioner, check_keyless
+from .keyless import KeylessStrategy, RandomChoice, Seed, record_size
 
 __all__ = ["Partitioner", "send_many"]
 
 
-class Partitioner(_CallablePartitioner):
+class Partitioner(CallablePartitioner):
     """A fastpart partitioner for ``AIOKafkaProducer(partitioner=...)``.
 
     Args:
@@ -173,14 +174,14 @@ async def send_many(producer: Any, topic: str, records: Iterable[Record], *,
         the topic's metadata cannot be obtained.
     """
     own = getattr(producer, "_partitioner", None)
-    own = own if isinstance(own, _CallablePartitioner) else None
+    own = own if isinstance(own, CallablePartitioner) else None
     if strategy is None:
         strategy = own.strategy if own is not None else "java"
     strategy_code(strategy)
     if keyless is None:
         keyless = own.keyless if own is not None else RandomChoice()
     else:
-        _check_keyless(keyless)
+        check_keyless(keyless)
     keys, values, headers = _split(records)
     count = len(keys)
     if count == 0:

@@ -11,27 +11,49 @@ configuration implies.
 Needs confluent-kafka (``pip install 'fastpart[confluent]'``).
 
 API:
-    ``Partitioner(producer, strategy="java", *, keyless=None, refresh_interval=300.0, timeout=10.0, clock=time.monotonic)``
-        ``partition(topic, key) -> int``: the ``partition=`` for one record;
-            -1 (``RD_KAFKA_PARTITION_UA``: librdkafka decides) where the
-            strategy leaves it to the client (``None`` keys), unless a keyless
-            strategy object is given.
+    ``Partitioner(producer, strategy="java", *, key_serializer=<required with a SerializingProducer>, keyless=None, refresh_interval=300.0, timeout=10.0, clock=time.monotonic)``
+        ``partition(topic, key, headers=None) -> int``: the ``partition=`` for
+            one record; -1 (``RD_KAFKA_PARTITION_UA``: librdkafka decides)
+            where the strategy leaves it to the client (``None`` keys), unless
+            a keyless strategy object is given.
         ``partitions(topic, keys) -> array('i')``: the same for a batch
             (one ``fastpart.partition_many`` call).
         ``produce(topic, key=None, value=None, **kwargs)``: ``producer.produce``
             with ``partition=`` filled in; delivery callbacks (``on_delivery=``
             or ``callback=``) are wrapped so partition errors refresh metadata.
         ``partition_count(topic) -> int``, ``refresh(topic) -> int``,
-        ``partition_error(topic)`` (report a partition error: refresh before
-        the next use), ``on_delivery(err, msg)`` (a delivery callback that does
-        that, for your own ``produce`` calls).
-        Metadata comes from ``producer.list_topics(topic, timeout)``, cached per
-        topic, and is fetched again for an unknown topic, after
-        ``partition_error``, and every *refresh_interval* seconds (``None``:
-        never).  A topic's first fetch raises if it fails (``MetadataError``
-        when the topic has no partitions); a failed later refresh keeps the
-        known partitions and is retried after ``retry_backoff`` (1 s).
-        Thread-safe (one lock; ``list_topics`` runs under it).
+        ``partition_error(topic)`` (report a partition error: refresh in the
+        background), ``on_delivery(err, msg)`` (a delivery callback that does
+        that, for your own ``produce`` calls), ``wait_for_refresh(timeout)``,
+        ``serialize_key(topic, key, headers=None)``.
+
+    Serialized keys: a ``SerializingProducer`` serializes the key inside
+        ``produce()``, after the partition is chosen, and the Java producer
+        places a record by its serialized bytes.  So give the Partitioner the
+        same serializer (``key_serializer=StringSerializer()``, ...): it hashes
+        ``key_serializer(key, SerializationContext(topic, MessageField.KEY,
+        headers))`` and still hands the producer the unserialized key.
+        confluent-kafka has no public accessor for a SerializingProducer's
+        serializer, so with one the argument is required (``None`` when it has
+        no ``key.serializer``).
+
+    Metadata, and when ``produce()`` waits:
+        Partition counts come from ``producer.list_topics(topic, timeout)``,
+        cached per topic.  The FIRST use of a topic waits for its metadata, up
+        to *timeout* seconds (default 10; threads using the same new topic
+        share one fetch), and raises if it fails (the client's
+        ``KafkaException``, or ``MetadataError`` when the topic has no
+        partitions).  After that, placement never waits for the cluster:
+        every *refresh_interval* seconds (``None``: never) and after a
+        partition error, the topic is fetched again by a background thread
+        (one at a time, started when needed, gone when idle) while records
+        keep being placed with the known count; the new count is used as soon
+        as it arrives.  A failed refresh keeps the known partitions, is kept
+        in ``last_refresh_error`` and retried after ``retry_backoff`` (1 s).
+        Only when librdkafka refuses a partition at once
+        (``_UNKNOWN_PARTITION`` raised by ``produce``) does ``produce()``
+        fetch synchronously, up to *timeout*, and retry once.  Thread-safe:
+        one lock, never held while waiting for the cluster.
 
     ``explain(config) -> Explanation``
         For a librdkafka configuration dict (``partitioner``, also nested in
@@ -41,13 +63,18 @@ API:
 
 Example::
 
-    from confluent_kafka import Producer
+    from confluent_kafka import Producer, SerializingProducer
+    from confluent_kafka.serialization import StringSerializer
     from fastpart.confluent import Partitioner, explain
 
     producer = Producer({"bootstrap.servers": "..."})
     placer = Partitioner(producer)                    # Java placement
     placer.produce("events", key=b"user-1", value=b"...")
     producer.produce("events", key=b"k", value=b"v", partition=placer.partition("events", b"k"))
+
+    keys = StringSerializer()                         # a SerializingProducer: the same key serializer
+    sp = SerializingProducer({"bootstrap.servers": "...", "key.serializer": keys})
+    Partitioner(sp, key_serializer=keys).produce("events", key="user-1", value=b"...")
     print(explain({"bootstrap.servers": "..."}))      # consistent_random: keyed records differ from Java
 
     >>> explain({"partitioner": "murmur2_random"}).agrees_with_java
@@ -57,21 +84,26 @@ Example::
 from __future__ import annotations
 
 import array
+import collections
 import threading
 import time
+from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Tuple
 
 try:
     import confluent_kafka as _ck
+    from confluent_kafka.error import KeySerializationError
+    from confluent_kafka.serialization import MessageField, SerializationContext
 except ImportError as exc:  # pragma: no cover - exercised by simulating a missing client
     raise ImportError(
         "fastpart.confluent needs the confluent-kafka client: pip install 'fastpart[confluent]'"
     ) from exc
 
+from ._adapter_base import check_keyless
 from ._impl import core as _core
 from ._strategies import canonical_name, strategy_code
-from .keyless import KeylessStrategy, _check_keyless
+from .keyless import KeylessStrategy
 
 __all__ = ["Explanation", "MetadataError", "PARTITION_UA", "Partitioner", "explain"]
 
@@ -95,14 +127,15 @@ def _error_code(err: Any) -> Optional[int]:
     code = getattr(err, "code", None)
     if callable(code):
         try:
-            return code()
+            value = code()
         except Exception:  # pragma: no cover - defensive
             return None
+        return value if isinstance(value, int) else None
     return code if isinstance(code, int) else None
 
 
 class _TopicInfo:
-    __slots__ = ("partitions", "available", "fetched", "stale", "retry_at")
+    __slots__ = ("partitions", "available", "fetched", "stale", "retry_at", "refreshing")
 
     def __init__(self, partitions: List[int], available: List[int], fetched: float) -> None:
         self.partitions = partitions
@@ -110,21 +143,44 @@ class _TopicInfo:
         self.fetched = fetched
         self.stale = False
         self.retry_at = fetched  # after a failed refresh: keep using this until then
+        self.refreshing = False  # a background refresh is queued or running
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "<unset>"
+
+
+_UNSET: Any = _Unset()
+
+KeySerializer = Callable[[Any, Any], Any]
 
 
 class Partitioner:
     """The ``partition=`` a ``confluent_kafka.Producer`` needs to place keys by any strategy.
 
     Args:
-        producer: a ``confluent_kafka.Producer`` (anything with its
-            ``list_topics(topic, timeout)`` and ``produce(...)``).
+        producer: a ``confluent_kafka.Producer`` or ``SerializingProducer``
+            (anything with its ``list_topics(topic, timeout)`` and
+            ``produce(...)``).
         strategy: a name from ``fastpart.strategies()``; ``"java"`` places
             keys as the Java producer (and kafka-python, aiokafka, ...) does.
+        key_serializer: the key serializer the producer applies, called as
+            ``key_serializer(key, SerializationContext(topic, MessageField.KEY,
+            headers))`` -- the ``key.serializer`` of a ``SerializingProducer``.
+            Records are then placed by the bytes the broker receives (as the
+            Java producer places them: after its serializer), while the key
+            is still handed to the producer unserialized.  Required with a
+            ``SerializingProducer`` (pass ``None`` if it has no
+            ``key.serializer``), whose serializer confluent-kafka does not
+            expose; not accepted with a plain ``Producer``, which sends the
+            key as given.
         keyless: a ``fastpart.keyless`` strategy for the records the strategy
             leaves to the client; default ``None``: -1, librdkafka decides.
         refresh_interval: seconds before a topic's partition count is fetched
-            again (``None``: only on unknown topics and reported errors).
-        timeout: seconds ``list_topics`` may take.
+            again, in the background (``None``: only on reported errors).
+        timeout: seconds ``list_topics`` may take; also the longest a topic's
+            first use waits for its metadata.
         clock: the monotonic clock (injectable for tests).
 
     Example:
@@ -138,9 +194,20 @@ class Partitioner:
         (0, -1)
         >>> list(placer.partitions("t", [b"21", "kafka", None]))
         [0, 0, -1]
+
+        With a key serializer the serialized bytes are hashed (Java's
+        ``IntegerSerializer`` writes 4 big-endian bytes):
+
+        >>> import fastpart
+        >>> from confluent_kafka.serialization import IntegerSerializer
+        >>> from fastpart import serde
+        >>> ints = Partitioner(FakeProducer(), key_serializer=IntegerSerializer())
+        >>> ints.partition("t", 42) == fastpart.partition(serde.int32(42), 10)
+        True
     """
 
     def __init__(self, producer: Any, strategy: str = "java", *,
+                 key_serializer: Optional[KeySerializer] = _UNSET,
                  keyless: Optional[KeylessStrategy] = None,
                  refresh_interval: Optional[float] = 300.0, timeout: float = 10.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -155,18 +222,26 @@ class Partitioner:
             raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
         self.producer = producer
         self.strategy = strategy
-        self.keyless = None if keyless is None else _check_keyless(keyless)
+        self.key_serializer: Optional[KeySerializer] = _check_serializer(producer, key_serializer)
+        self.keyless = None if keyless is None else check_keyless(keyless)
         self.refresh_interval = refresh_interval
         self.timeout = timeout
         self.retry_backoff = 1.0  #: seconds between attempts after a failed refresh
-        self._clock = clock
-        self._topics: Dict[str, _TopicInfo] = {}
-        self._lock = threading.Lock()
+        self.last_refresh_error: Optional[BaseException] = None  #: why the last background refresh failed
         self.metadata_requests = 0  #: how many times list_topics was called
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._topics: Dict[str, _TopicInfo] = {}
+        self._first: Dict[str, "Future[_TopicInfo]"] = {}   # first fetches in flight
+        self._todo: Deque[str] = collections.deque()          # topics to refresh in the background
+        self._worker: Optional[threading.Thread] = None
 
     # ------------------------------------------------------------ metadata
     def _fetch(self, topic: str) -> _TopicInfo:
-        self.metadata_requests += 1
+        """One ``list_topics`` call; never called with the lock held."""
+        with self._lock:
+            self.metadata_requests += 1
         md = self.producer.list_topics(topic, timeout=self.timeout)
         tmd = (getattr(md, "topics", None) or {}).get(topic)
         if tmd is None:
@@ -188,43 +263,108 @@ class Partitioner:
             raise TypeError(f"topic must be a non-empty str, not {topic!r}")
         with self._lock:
             info = self._topics.get(topic)
-            if info is None:
-                info = self._topics[topic] = self._fetch(topic)
+            if info is not None:
+                if self._due(info):
+                    self._schedule(topic, info)
                 return info
-            now = self._clock()
-            due = info.stale or (self.refresh_interval is not None and now - info.fetched >= self.refresh_interval)
-            if not due or now < info.retry_at:
-                return info
+            pending = self._first.get(topic)
+            if pending is None:
+                mine: "Future[_TopicInfo]" = Future()
+                self._first[topic] = mine
+        if pending is not None:   # another thread is fetching this topic: share its answer
+            return pending.result()
+        try:
+            info = self._fetch(topic)
+        except BaseException as exc:
+            with self._lock:
+                del self._first[topic]
+            mine.set_exception(exc)
+            raise
+        with self._lock:
+            self._topics[topic] = info
+            del self._first[topic]
+        mine.set_result(info)
+        return info
+
+    def _due(self, info: _TopicInfo) -> bool:
+        # with the lock held
+        if info.refreshing:
+            return False
+        now = self._clock()
+        if now < info.retry_at:
+            return False
+        return info.stale or (self.refresh_interval is not None and now - info.fetched >= self.refresh_interval)
+
+    def _schedule(self, topic: str, info: _TopicInfo) -> None:
+        # with the lock held: queue a background refresh, starting the worker if none runs
+        info.refreshing = True
+        self._todo.append(topic)
+        if self._worker is None:
+            worker = threading.Thread(target=self._refresh_loop, name="fastpart-confluent-metadata",
+                                      daemon=True)
+            self._worker = worker
+            worker.start()
+
+    def _refresh_loop(self) -> None:
+        # The worker: refreshes queued topics, then exits (a new one starts when needed).
+        while True:
+            with self._lock:
+                if not self._todo:
+                    self._worker = None
+                    self._idle.notify_all()
+                    return
+                topic = self._todo.popleft()
             try:
-                info = self._topics[topic] = self._fetch(topic)
-            except Exception:
-                # A refresh failed (broker unreachable, timeout): keep placing records
-                # with what we know, and try again after retry_backoff seconds.
-                info.retry_at = now + self.retry_backoff
-            return info
+                info = self._fetch(topic)
+            except Exception as exc:
+                # Broker unreachable, timeout, ...: keep placing records with what we
+                # know, and try again after retry_backoff seconds.
+                with self._lock:
+                    self.last_refresh_error = exc
+                    old = self._topics.get(topic)
+                    if old is not None:
+                        old.refreshing = False
+                        old.retry_at = self._clock() + self.retry_backoff
+            else:
+                with self._lock:
+                    self._topics[topic] = info
+
+    def wait_for_refresh(self, timeout: Optional[float] = None) -> bool:
+        """Wait until no background refresh is queued or running; False if *timeout* passed first.
+
+        ``produce()`` never needs this; it is for tests and for code that
+        wants the new partition count as soon as it is known.
+        """
+        with self._idle:
+            return self._idle.wait_for(lambda: self._worker is None, timeout)
 
     def partition_count(self, topic: str) -> int:
-        """The number of partitions of *topic* (fetched or cached)."""
+        """The number of partitions of *topic* (cached; the first use of a topic fetches it)."""
         return len(self._info(topic).partitions)
 
     def refresh(self, topic: str) -> int:
-        """Fetch *topic*'s metadata now; returns its partition count (raises if the fetch fails)."""
+        """Fetch *topic*'s metadata now and wait for it; returns its partition count (raises if the fetch fails)."""
         if not isinstance(topic, str) or not topic:
             raise TypeError(f"topic must be a non-empty str, not {topic!r}")
+        info = self._fetch(topic)
         with self._lock:
-            info = self._topics[topic] = self._fetch(topic)
-            return len(info.partitions)
+            self._topics[topic] = info
+        return len(info.partitions)
 
     def partition_error(self, topic: Optional[str] = None) -> None:
         """Report that a record of *topic* failed with a partition error (all topics: ``None``).
 
-        The next use of the topic fetches its metadata again.
+        The topic's metadata is fetched again in the background (at once, or
+        after ``retry_backoff`` if the last attempt failed).
         """
         with self._lock:
-            infos = self._topics.values() if topic is None else [self._topics.get(topic)]
-            for info in infos:
+            topics = list(self._topics) if topic is None else [topic]
+            for name in topics:
+                info = self._topics.get(name)
                 if info is not None:
                     info.stale = True
+                    if self._due(info):
+                        self._schedule(name, info)
 
     def on_delivery(self, err: Any, msg: Any) -> None:
         """A delivery callback that calls :meth:`partition_error` on partition errors."""
@@ -233,19 +373,35 @@ class Partitioner:
             self.partition_error(topic)
 
     # ------------------------------------------------------------ placement
+    def serialize_key(self, topic: str, key: Any, headers: Any = None) -> Any:
+        """The key as the broker receives it: ``key_serializer(key, ctx)``, or *key* itself without one.
+
+        Raises ``confluent_kafka.error.KeySerializationError`` when the
+        serializer fails, as ``SerializingProducer.produce`` does.
+        """
+        ser = self.key_serializer
+        if ser is None:
+            return key
+        try:
+            return ser(key, SerializationContext(topic, MessageField.KEY, headers))
+        except Exception as exc:
+            raise KeySerializationError(exc) from exc
+
     def _keyless(self, topic: str, info: _TopicInfo) -> int:
         assert self.keyless is not None
         return self.keyless.next_partition(topic, info.partitions, info.available)
 
-    def partition(self, topic: str, key: Any) -> int:
+    def partition(self, topic: str, key: Any, headers: Any = None) -> int:
         """The ``partition=`` for a record of *topic* with *key* (bytes, str or None).
 
-        Returns -1 (librdkafka decides) where the strategy leaves the choice
-        to the client and no keyless strategy was given.
+        With a ``key_serializer`` the key is serialized first (*headers* go
+        into its ``SerializationContext``).  Returns -1 (librdkafka decides)
+        where the strategy leaves the choice to the client and no keyless
+        strategy was given.
         """
         info = self._info(topic)
         parts = info.partitions
-        p = _core.partition(key, len(parts), strategy=self.strategy)
+        p: int = _core.partition(self.serialize_key(topic, key, headers), len(parts), strategy=self.strategy)
         if p >= 0:
             return parts[p]
         if self.keyless is None:
@@ -253,10 +409,15 @@ class Partitioner:
         return self._keyless(topic, info)
 
     def partitions(self, topic: str, keys: Any) -> "array.array[int]":
-        """``partition=`` values for many keys (one ``partition_many`` call), as ``array('i')``."""
+        """``partition=`` values for many keys (one ``partition_many`` call), as ``array('i')``.
+
+        With a ``key_serializer`` each key is serialized first (no headers).
+        """
         info = self._info(topic)
         parts = info.partitions
-        out = _core.partition_many(keys, len(parts), strategy=self.strategy)
+        if self.key_serializer is not None:
+            keys = [self.serialize_key(topic, k) for k in keys]
+        out: "array.array[int]" = _core.partition_many(keys, len(parts), strategy=self.strategy)
         if parts[-1] != len(parts) - 1:  # ids not 0..n-1: map indexes to ids
             for i, p in enumerate(out):
                 if p >= 0:
@@ -270,10 +431,13 @@ class Partitioner:
     def produce(self, topic: str, key: Any = None, value: Any = None, **kwargs: Any) -> None:
         """``producer.produce(topic, value=value, key=key, partition=..., **kwargs)``.
 
+        Never waits for metadata once the topic is known (see the module).
         A delivery callback (``on_delivery=`` or ``callback=``) is wrapped so a
         partition error also refreshes the topic's metadata.  If librdkafka
-        refuses the partition at once (``_UNKNOWN_PARTITION``), the metadata is
-        fetched again and the record produced once more if the count changed.
+        refuses the partition at once (``_UNKNOWN_PARTITION``: its metadata and
+        ours disagree), the metadata is fetched again -- the one case where
+        ``produce`` waits, up to *timeout* -- and the record produced once more
+        if the count changed.
         """
         if "partition" in kwargs:
             raise TypeError("produce() computes partition=; call producer.produce() to force a partition")
@@ -281,7 +445,8 @@ class Partitioner:
             raise TypeError("pass either on_delivery= or callback=, not both")
         user_cb = kwargs.pop("on_delivery", None) or kwargs.pop("callback", None)
         kwargs["on_delivery"] = self._wrap(user_cb)
-        p = self.partition(topic, key)
+        headers = kwargs.get("headers")
+        p = self.partition(topic, key, headers)
         try:
             self.producer.produce(topic, value=value, key=key, partition=p, **kwargs)
         except _ck.KafkaException as exc:
@@ -291,7 +456,7 @@ class Partitioner:
             before = self.partition_count(topic)
             if self.refresh(topic) == before:
                 raise
-            p = self.partition(topic, key)
+            p = self.partition(topic, key, headers)
             self.producer.produce(topic, value=value, key=key, partition=p, **kwargs)
 
     def _wrap(self, user_cb: Optional[Callable[[Any, Any], None]]) -> Callable[[Any, Any], None]:
@@ -303,7 +468,35 @@ class Partitioner:
         return delivered
 
     def __repr__(self) -> str:
-        return f"Partitioner(strategy={self.strategy!r}, keyless={self.keyless!r})"
+        ser = "" if self.key_serializer is None else f", key_serializer={self.key_serializer!r}"
+        return f"Partitioner(strategy={self.strategy!r}{ser}, keyless={self.keyless!r})"
+
+
+def _check_serializer(producer: Any, key_serializer: Any) -> Optional[KeySerializer]:
+    serializing = isinstance(producer, _ck.SerializingProducer)
+    if key_serializer is _UNSET:
+        if serializing:
+            raise TypeError(
+                "a SerializingProducer serializes keys inside produce(), after the partition is chosen, "
+                "and confluent-kafka does not expose its key.serializer: pass the same serializer as "
+                "Partitioner(producer, key_serializer=...) (key_serializer=None if it has no "
+                "key.serializer), so records are placed by the bytes the broker receives"
+            )
+        return None
+    if key_serializer is None:
+        return None
+    if not callable(key_serializer):
+        raise TypeError(
+            "key_serializer must be a confluent-kafka serializer, called as serializer(key, ctx), "
+            f"or None, not {type(key_serializer).__name__}"
+        )
+    if isinstance(producer, _ck.Producer) and not serializing:
+        raise TypeError(
+            "a confluent_kafka.Producer sends keys as given, so key_serializer= would place records by "
+            "bytes it never sends: serialize keys yourself (e.g. with fastpart.serde) or use a "
+            "SerializingProducer with the same key.serializer"
+        )
+    return key_serializer  # type: ignore[no-any-return]
 
 
 # ---------------------------------------------------------------- explain

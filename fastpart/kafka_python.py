@@ -48,16 +48,17 @@ Example::
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, List, Optional
 
 try:
-    import kafka.partitioner as _kp
+    import kafka.partitioner as _kp  # type: ignore[import-untyped,unused-ignore]
 except ImportError as exc:  # pragma: no cover - exercised by simulating a missing client
     raise ImportError(
         "fastpart.kafka_python needs the kafka-python client: pip install 'fastpart[kafka-python]'"
     ) from exc
 
-from .keyless import KeylessStrategy, Seed, Sticky, _CallablePartitioner, record_size
+from ._adapter_base import CallablePartitioner
+from .keyless import KeylessStrategy, Seed, Sticky, record_size
 
 __all__ = ["DefaultPartitioner", "StickyPartitioner"]
 
@@ -65,7 +66,7 @@ __all__ = ["DefaultPartitioner", "StickyPartitioner"]
 _Base: Any = getattr(_kp, "Partitioner", object)
 
 
-class DefaultPartitioner(_CallablePartitioner, _Base):
+class DefaultPartitioner(CallablePartitioner, _Base):  # type: ignore[misc]
     """kafka-python's ``DefaultPartitioner`` at native speed, under any fastpart strategy.
 
     Args:
@@ -89,7 +90,7 @@ class DefaultPartitioner(_CallablePartitioner, _Base):
 
     def __init__(self, strategy: str = "java", keyless: Optional[KeylessStrategy] = None, *,
                  seed: Seed = None, topic: str = "", record_size: Optional[int] = None) -> None:
-        _CallablePartitioner.__init__(self, strategy, keyless, topic=topic, record_size=record_size, seed=seed)
+        CallablePartitioner.__init__(self, strategy, keyless, topic=topic, record_size=record_size, seed=seed)
         self._sized = bool(getattr(self.keyless, "needs_record_size", False))
 
     def partition(self, topic: str, key: Any, serialized_key: Optional[bytes], value: Any,
@@ -101,7 +102,7 @@ class DefaultPartitioner(_CallablePartitioner, _Base):
         """
         if topic not in cluster.topics():
             raise ValueError("Topic %s not found in ClusterMetadata" % (topic,))
-        all_partitions = sorted(cluster.partitions_for_topic(topic))
+        all_partitions: List[int] = sorted(cluster.partitions_for_topic(topic))
         p = self._partition(serialized_key, len(all_partitions), strategy=self.strategy)
         if p >= 0:
             return all_partitions[p]

@@ -13,7 +13,11 @@ import collections
 import doctest
 import importlib
 import random
+import struct
 import sys
+import threading
+import time
+import uuid
 from types import SimpleNamespace as NS
 
 import pytest
@@ -544,24 +548,31 @@ def test_confluent_metadata_refresh_unknown_topic_interval_and_errors():
     producer.topics["a"] = (8, ())                                 # partitions added
     clock.now += 59
     assert placer.partition_count("a") == 4                        # still cached
+    assert placer.wait_for_refresh(5) and len(producer.list_calls) == 2
     clock.now += 2
-    assert placer.partition_count("a") == 8                        # interval passed
+    placer.partition_count("a")                                    # interval passed: refresh queued
+    assert placer.wait_for_refresh(5)
     assert placer.partition_count("a") == 8 and len(producer.list_calls) == 3
     producer.topics["a"] = (10, ())
-    placer.partition_error("a")                                    # reported by the caller
+    placer.partition_error("a")                                    # reported by the caller: refreshes
+    assert placer.wait_for_refresh(5)
     assert placer.partition_count("a") == 10 and len(producer.list_calls) == 4
-    assert placer.partition_count("b") == 6                        # its interval passed too
+    placer.partition_count("b")                                    # its interval passed too
+    assert placer.wait_for_refresh(5) and placer.partition_count("b") == 6
     producer.topics["b"] = (7, ())
     msg = NS(topic=lambda: "b")
     placer.on_delivery(confluent_kafka.KafkaError(confluent_kafka.KafkaError.MSG_SIZE_TOO_LARGE), msg)
+    assert placer.wait_for_refresh(5)
     assert placer.partition_count("b") == 6                        # not a partition error
     placer.on_delivery(confluent_kafka.KafkaError(confluent_kafka.KafkaError._UNKNOWN_PARTITION), msg)
+    assert placer.wait_for_refresh(5)
     assert placer.partition_count("b") == 7
     placer.on_delivery(None, msg)
     assert placer.refresh("b") == 7 and placer.metadata_requests == len(producer.list_calls) == 7
     placer.partition_error()                                       # every topic
-    placer.partition_count("a"), placer.partition_count("b")
+    assert placer.wait_for_refresh(5)
     assert len(producer.list_calls) == 9
+    assert sorted(t for t, _ in producer.list_calls[-2:]) == ["a", "b"]
 
 
 def test_confluent_failed_refresh_keeps_known_partitions_and_backs_off():
@@ -577,10 +588,13 @@ def test_confluent_failed_refresh_keeps_known_partitions_and_backs_off():
 
     producer.list_topics = down
     clock.now += 61
+    assert placer.partition_count("t") == 6          # a refresh is queued; the known count meanwhile
+    assert placer.wait_for_refresh(5) and placer.last_refresh_error is broken
     assert placer.partition_count("t") == 6          # refresh failed: still the known count
-    assert placer.partition_count("t") == 6 and len(producer.list_calls) == 2   # backing off
+    assert placer.wait_for_refresh(5) and len(producer.list_calls) == 2   # backing off
     clock.now += placer.retry_backoff
     placer.partition_count("t")
+    assert placer.wait_for_refresh(5)
     assert len(producer.list_calls) == 3             # tried again after the backoff
     with pytest.raises(confluent_kafka.KafkaException):
         placer.refresh("t")                          # an explicit refresh reports the failure
@@ -589,7 +603,11 @@ def test_confluent_failed_refresh_keeps_known_partitions_and_backs_off():
     del producer.list_topics                          # back to the class method
     clock.now += placer.retry_backoff
     producer.topics["t"] = (9, ())
+    placer.partition_count("t")
+    assert placer.wait_for_refresh(5)
     assert placer.partition_count("t") == 9
+    producer.topics["new-topic"] = (3, ())
+    assert placer.partition_count("new-topic") == 3  # a failed first fetch is not cached
 
 
 def test_confluent_no_interval_and_metadata_errors():
@@ -629,6 +647,7 @@ def test_confluent_produce_passes_partition_and_wraps_callbacks():
     err = confluent_kafka.KafkaError(confluent_kafka.KafkaError._UNKNOWN_PARTITION)
     sent[0]["on_delivery"](err, NS(topic=lambda: "t"))
     assert seen and seen[0][0] is err
+    assert placer.wait_for_refresh(5)
     assert placer.partition_count("t") == 16
     with pytest.raises(TypeError, match="partition"):
         placer.produce("t", b"k", b"v", partition=3)
@@ -671,6 +690,178 @@ def test_confluent_real_producer_accepts_the_partition():
     placer.produce("t", None, b"v")
     assert len(producer) == 2
     producer.purge()
+
+
+class UUIDSerializer(confluent_kafka.serialization.Serializer):
+    """Java's UUIDSerializer: the 36-character text, UTF-8."""
+
+    def __call__(self, obj, ctx=None):
+        return None if obj is None else str(obj).encode("utf-8")
+
+
+SERIALIZED_KEYS = [
+    ("string", lambda: confluent_kafka.serialization.StringSerializer(), ["kafka", "user-1", "", "ü€"],
+     fastpart.serde.string),
+    ("int32", lambda: confluent_kafka.serialization.IntegerSerializer(), [42, 0, -1, 2**31 - 1, -(2**31)],
+     fastpart.serde.int32),
+    ("float64", lambda: confluent_kafka.serialization.DoubleSerializer(), [1.5, 0.0, -2.25, 1e300],
+     fastpart.serde.float64),
+    ("uuid", UUIDSerializer, [uuid.UUID(int=12345), uuid.UUID(int=2**128 - 1)], fastpart.serde.uuid),
+]
+
+
+@pytest.mark.parametrize("name,make,values,java_bytes", SERIALIZED_KEYS, ids=[k[0] for k in SERIALIZED_KEYS])
+def test_confluent_places_by_the_serialized_key(name, make, values, java_bytes):
+    producer = FakeConfluentProducer({"t": (24, ())})
+    placer = fp_confluent.Partitioner(producer, key_serializer=make())
+    for v in values:
+        raw = java_bytes(v)   # the bytes Java's serializer writes
+        assert placer.partition("t", v) == fastpart.partition(raw, 24) == confluent_kafka.murmur2(raw, 24)
+    assert list(placer.partitions("t", values)) == [fastpart.partition(java_bytes(v), 24) for v in values]
+    assert placer.partition("t", None) == -1                         # serializers pass None through
+    placer.produce("t", key=values[0], value=b"v")
+    assert producer.produced[-1]["key"] == values[0]                 # the producer serializes it itself
+    assert producer.produced[-1]["partition"] == fastpart.partition(java_bytes(values[0]), 24)
+
+
+def test_confluent_int_key_42_with_integer_serializer():
+    producer = FakeConfluentProducer({"t": (12, ())})
+    ints = fp_confluent.Partitioner(producer, key_serializer=confluent_kafka.serialization.IntegerSerializer())
+    assert ints.partition("t", 42) == fastpart.partition(fastpart.serde.int32(42), 12)
+    assert ints.partition("t", 42) == fastpart.partition(b"\x00\x00\x00\x2a", 12)
+    assert fastpart.partition(b"\x00\x00\x00\x2a", 12) != fastpart.partition(b"42", 12)  # the old answer differed
+
+
+def test_confluent_serializer_gets_the_producers_context_and_its_errors():
+    producer = FakeConfluentProducer({"orders": (12, ())})
+    seen = []
+
+    def by_context(key, ctx):
+        seen.append((ctx.topic, ctx.field, ctx.headers))
+        return key.encode() + b"@" + ctx.topic.encode()
+
+    placer = fp_confluent.Partitioner(producer, key_serializer=by_context)
+    placer.produce("orders", key="k", value=b"v", headers=[("h", b"1")])
+    assert seen == [("orders", confluent_kafka.serialization.MessageField.KEY, [("h", b"1")])]
+    assert producer.produced[-1]["partition"] == fastpart.partition(b"k@orders", 12)
+    ints = fp_confluent.Partitioner(producer, key_serializer=confluent_kafka.serialization.IntegerSerializer())
+    with pytest.raises(confluent_kafka.error.KeySerializationError):
+        ints.partition("orders", "not an int")                       # as SerializingProducer.produce
+    assert len(producer.produced) == 1
+
+
+def test_confluent_serializing_producer_needs_its_key_serializer():
+    keys = confluent_kafka.serialization.IntegerSerializer()
+    sp = confluent_kafka.SerializingProducer({"key.serializer": keys, "log_level": 0})
+    with pytest.raises(TypeError, match="SerializingProducer.*key_serializer="):
+        fp_confluent.Partitioner(sp)
+    assert fp_confluent.Partitioner(sp, key_serializer=keys).key_serializer is keys
+    assert fp_confluent.Partitioner(sp, key_serializer=None).key_serializer is None  # has no key.serializer
+    plain = confluent_kafka.Producer({"log_level": 0})
+    with pytest.raises(TypeError, match="sends keys as given"):
+        fp_confluent.Partitioner(plain, key_serializer=keys)
+    with pytest.raises(TypeError, match="key_serializer must be"):
+        fp_confluent.Partitioner(FakeConfluentProducer({}), key_serializer=b"int")
+
+
+class MetadataSerializingProducer(confluent_kafka.SerializingProducer):
+    """A real SerializingProducer (never connects) whose list_topics answers 12 partitions."""
+
+    def list_topics(self, topic=None, timeout=-1):
+        return confluent_metadata({topic: (12, ())})
+
+
+def test_confluent_real_serializing_producer_sends_the_bytes_it_was_placed_by():
+    keys = confluent_kafka.serialization.IntegerSerializer()
+    sp = MetadataSerializingProducer({"key.serializer": keys, "message.timeout.ms": 1000, "log_level": 0})
+    placer = fp_confluent.Partitioner(sp, key_serializer=keys)
+    reports = []
+    for k in (42, 7, -1, 123456789):
+        placer.produce("t", key=k, value=b"v", on_delivery=lambda err, msg: reports.append(msg))
+    sp.purge()                                  # never sent: the delivery reports show what was queued
+    sp.flush(5)
+    assert len(reports) == 4
+    for msg in reports:
+        wire = msg.key()                        # the bytes librdkafka would send
+        assert msg.partition() == fastpart.partition(wire, 12) == confluent_kafka.murmur2(wire, 12)
+    assert sorted(struct.unpack(">i", m.key())[0] for m in reports) == [-1, 7, 42, 123456789]
+
+
+class SlowMetadataProducer(FakeConfluentProducer):
+    """list_topics takes `delay` seconds, as a real cluster round trip may."""
+
+    def __init__(self, topics, delay):
+        super().__init__(topics)
+        self.delay = delay
+        self.lock = threading.Lock()
+
+    def list_topics(self, topic=None, timeout=-1):
+        time.sleep(self.delay)
+        with self.lock:
+            return super().list_topics(topic, timeout)
+
+
+def test_confluent_refresh_never_blocks_produce():
+    clock = Clock()
+    producer = SlowMetadataProducer({"t": (12, ())}, delay=1.0)
+    placer = fp_confluent.Partitioner(producer, refresh_interval=60, clock=clock)
+    start = time.perf_counter()
+    placer.produce("t", key=b"first", value=b"v")     # the first use waits for metadata (documented)
+    assert time.perf_counter() - start >= 1.0
+    # a key placed differently on 12 and 24 partitions
+    key = next(k for k in random_keys(100, seed=5) if fastpart.partition(k, 12) != fastpart.partition(k, 24))
+    with producer.lock:
+        producer.topics["t"] = (24, ())               # the topic grows
+    clock.now += 61                                   # and its refresh is due
+    latencies = []
+    during = []
+    for _ in range(200):
+        start = time.perf_counter()
+        placer.produce("t", key=key, value=b"v")
+        latencies.append(time.perf_counter() - start)
+        during.append(producer.produced[-1]["partition"])
+    assert max(latencies) < 0.25, f"produce() waited {max(latencies):.3f} s during a 1 s metadata refresh"
+    assert during[0] == fastpart.partition(key, 12)   # the known count until the refresh lands
+    assert placer.wait_for_refresh(10)
+    assert placer.partition_count("t") == 24 and producer.list_calls == [("t", 10.0), ("t", 10.0)]
+    placer.produce("t", key=key, value=b"v")
+    assert producer.produced[-1]["partition"] == fastpart.partition(key, 24)
+    assert set(during) <= {fastpart.partition(key, 12), fastpart.partition(key, 24)}
+
+
+def test_confluent_first_use_is_one_fetch_shared_by_threads():
+    producer = SlowMetadataProducer({"t": (12, ())}, delay=0.5)
+    placer = fp_confluent.Partitioner(producer)
+    barrier = threading.Barrier(8)
+    answers = []
+
+    def work():
+        barrier.wait()
+        answers.append(placer.partition("t", b"kafka"))
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert answers == [fastpart.partition(b"kafka", 12)] * 8
+    assert len(producer.list_calls) == 1 == placer.metadata_requests
+
+
+def test_confluent_refresh_holds_no_lock_while_waiting():
+    clock = Clock()
+    producer = SlowMetadataProducer({"a": (4, ()), "b": (6, ())}, delay=0.0)
+    placer = fp_confluent.Partitioner(producer, refresh_interval=60, clock=clock)
+    placer.partition_count("a"), placer.partition_count("b")
+    producer.delay = 1.0
+    clock.now += 61
+    placer.partition_count("a")                   # queues a 1 s refresh of "a" (then of "b")
+    start = time.perf_counter()
+    for _ in range(100):                          # every method stays responsive meanwhile
+        placer.partition_count("b"), placer.partition("a", b"k"), placer.partition_error("a")
+        placer.on_delivery(None, None)
+    assert time.perf_counter() - start < 0.25
+    assert placer.wait_for_refresh(10)
 
 
 LIBRDKAFKA_PARTITIONERS = ["random", "consistent", "consistent_random", "murmur2", "murmur2_random",
