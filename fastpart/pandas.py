@@ -1,0 +1,80 @@
+"""Kafka partitions of a pandas Series.
+
+``partition(series, n)`` takes the key column in any of pandas' string or
+binary forms -- ``object`` (``bytes``/``str`` values), ``string[python]``,
+``string[pyarrow]`` and pandas 3's ``str``, ``ArrowDtype(pa.binary())`` /
+``ArrowDtype(pa.string())`` and their large forms -- and returns an ``int32``
+Series with the same index.  Arrow-backed columns go to fastpart's batch path
+without a copy.  Missing values (``None``, ``NaN``, ``pd.NA``) are keyless
+records: ``-1``.  A typed column (integers, floats, ...) is a ``TypeError``
+naming the ``key_type=`` that applies your producer's Java serializer.
+
+Example:
+    >>> import pandas as pd
+    >>> partition(pd.Series(["kafka", None], dtype="string"), 12).tolist()
+    [4, -1]
+    >>> partition(pd.Series([b"kafka", b"21"]), 10, strategy="librdkafka").tolist()
+    [9, 2]
+    >>> partition(pd.Series([42, 7]), 12, key_type="int64").tolist()
+    [4, 11]
+
+Requires ``pip install 'fastpart[pandas]'``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import _engines
+from ._impl import core
+
+__all__ = ["partition"]
+
+
+def _as_arrow(series: "pd.Series") -> Any:
+    import pyarrow as pa
+
+    if series.dtype == object:
+        values = series.to_numpy(dtype=object, copy=True)
+        values[pd.isna(series).to_numpy()] = None
+        for i, v in enumerate(values):
+            if v is not None and not isinstance(v, (bytes, str)):
+                raise TypeError(f"an object column holding {type(v).__name__} values (first at index {i}) "
+                                "is not a key column: keys are bytes or str; for numbers pass key_type= "
+                                f"({', '.join(_engines.KEY_TYPES[2:])}) on a numeric column")
+        return values
+    try:
+        return pa.array(series, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+        raise TypeError(f"a {series.dtype} column is not a key column ({exc})") from None
+
+
+def partition(series: "pd.Series", num_partitions: int, strategy: str = "java", *,
+              key_type: str = "bytes") -> "pd.Series":
+    """The partition of every key of *series* (``int32``, same index; ``-1`` for a missing key).
+
+    ``key_type`` as in ``fastpart.spark.kafka_partition``: ``"bytes"``
+    (string/binary columns), ``"string"``, ``"int16"``, ``"int32"``,
+    ``"int64"``, ``"float32"``, ``"float64"``, ``"uuid"``.
+    """
+    key_type = _engines.check_key_type(key_type)
+    if not isinstance(series, pd.Series):
+        raise TypeError(f"expected a pandas Series, got {type(series).__name__}")
+    keys = _as_arrow(series)
+    if isinstance(keys, np.ndarray):  # object column of bytes/str/None
+        if key_type in ("bytes", "string"):
+            if key_type == "string" and any(isinstance(v, bytes) for v in keys):
+                raise TypeError("key_type='string' (StringSerializer) needs str values; the column holds bytes "
+                                "(use key_type='bytes')")
+            out = np.empty(len(keys), dtype=np.int32)
+            core.partition_many(keys, num_partitions, strategy=strategy, out=out)
+        else:
+            import pyarrow as pa
+
+            out = _engines.partition_arrow(pa.array(keys), num_partitions, strategy, key_type)
+    else:
+        out = _engines.partition_arrow(keys, num_partitions, strategy, key_type)
+    return pd.Series(out, index=series.index, name=series.name, dtype=np.int32)
