@@ -72,6 +72,10 @@ def summary(d: "Detection") -> str:
     if k.count:
         lines.append(f"keyless: {k.pattern}: {k.note}")
     verdict = d.best if d.best is not None else "undetermined"
+    if d.best is not None and not d.conclusive:
+        verdict = (f"none: no strategy explains clearly more than chance (1/{d.num_partitions} of random "
+                   f"placements match any strategy; {d.best} comes first with {d.groups[0].share:.1%}) -- "
+                   "a custom partitioner or explicit partition= values")
     if d.segments:
         verdict += f" (most records; last written by {d.segments[-1].strategies[0]})" \
             if d.segments[-1].partition is None else " (most records; see the change above)"

@@ -150,6 +150,14 @@ class Detection:
     segments: Tuple[Segment, ...] = ()
     resized: Tuple[Resize, ...] = ()
 
+    @property
+    def conclusive(self) -> bool:
+        """False when no strategy explains clearly more than chance (``1/n`` of
+        random placements match any strategy): a custom partitioner, explicit
+        ``partition=`` values, or too few partitions to tell."""
+        top = self.groups[0].share if self.groups and self.best is not None else 0.0
+        return top >= 0.99 or (self.num_partitions >= 4 and top > 2 / self.num_partitions)
+
     def share(self, strategy: str) -> float:
         """Share of keyed records *strategy* (a name or alias) explains at the
         current count plus, for the best strategy, at an earlier count."""
@@ -176,6 +184,7 @@ class Detection:
     def to_dict(self) -> Dict[str, Any]:
         """A JSON-ready dict (keys as UTF-8 text where possible, else hex)."""
         d = asdict(self)
+        d["conclusive"] = self.conclusive
         d["ranking"] = [{"strategy": s, "share": v} for s, v in self.ranking]
         d["unexplained"]["examples"] = [_example_json(e) for e in self.unexplained.examples]
         d["groups"] = [dict(asdict(g), description=g.describe(max_clients=99)) for g in self.groups]

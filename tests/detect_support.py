@@ -1,0 +1,61 @@
+"""Producers and dumps for the ``fastpart detect`` broker tests (tests/test_broker_detect.py)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import List, Optional, Sequence
+
+import fastpart.cli
+import fastpart.live
+
+
+def confluent_produce(bootstrap: str, topic: str, keys: Sequence[Optional[bytes]], *,
+                      partitions: Optional[Sequence[int]] = None, **config: str) -> List[int]:
+    """Produce *keys* with ``confluent_kafka.Producer({"bootstrap.servers": ...} | config)``,
+    with an explicit ``partition=`` per record when *partitions* is given; returns the
+    partition of every record from its delivery report."""
+    import confluent_kafka
+
+    producer = confluent_kafka.Producer({"bootstrap.servers": bootstrap, "linger.ms": "5", **config})
+    reports: List[int] = [-1] * len(keys)
+    errors: List[str] = []
+
+    def on_delivery(err, msg) -> None:  # type: ignore[no-untyped-def]
+        i = int(msg.value())
+        if err is not None:
+            errors.append(f"#{i}: {err}")
+        else:
+            reports[i] = msg.partition()
+
+    for i, key in enumerate(keys):
+        extra = {} if partitions is None else {"partition": partitions[i]}
+        while True:
+            try:
+                producer.produce(topic, key=key, value=str(i).encode(), on_delivery=on_delivery, **extra)
+                break
+            except BufferError:
+                producer.poll(0.1)
+        producer.poll(0)
+    left = producer.flush(120)
+    assert left == 0 and not errors, f"{left} records undelivered; errors: {errors[:10]}"
+    return reports
+
+
+def kcat_dump(bootstrap: str, topic: str, path: Path) -> int:
+    """Consume every record of *topic* (read-only) and write ``key\\tpartition\\toffset``
+    lines as ``kcat -C -f '%k\\t%p\\t%o\\n'`` prints them (a null key as an empty field).
+    Returns the number of records written."""
+    s = fastpart.live.sample(bootstrap, topic, {}, n=10_000_000, time_limit=60)
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        for k, p, o in zip(s.keys, s.partitions, s.offsets):
+            assert k is None or (b"\t" not in k and b"\n" not in k), k
+            f.write(f"{'' if k is None else k.decode('utf-8')}\t{p}\t{o}\n")
+    return len(s.keys)
+
+
+def run_cli(*argv: str) -> "tuple[int, str]":
+    """``fastpart <argv>`` in-process: (exit code, standard output)."""
+    out = io.StringIO()
+    rc = fastpart.cli.main(list(argv), stdout=out)
+    return rc, out.getvalue()

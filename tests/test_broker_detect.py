@@ -1,0 +1,190 @@
+"""``fastpart detect`` names the client that wrote a topic on a real Kafka broker.
+
+One topic per scenario, written by a real producer: the Java producer in its
+default configuration, confluent-kafka with its default (consistent_random)
+and with ``partitioner=murmur2_random``, a keyless producer, a producer that
+switches strategy midway, explicit ``partition=`` values, and a topic grown
+from 12 to 24 partitions between two Java runs.  Each is detected through the
+command line twice: over the live topic (``--bootstrap-server``, sampled
+read-only) and over a kcat-format dump of its records.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+import pytest
+
+from broker_support import KafkaBroker, unique_topic  # the kafka_broker fixture comes from conftest.py
+from conformance_support import need
+from detect_support import confluent_produce, kcat_dump, run_cli
+
+pytestmark = [pytest.mark.broker]
+
+N = 12
+RECORDS = 3000
+
+
+def _keys(seed: int, count: int = RECORDS) -> List[Optional[bytes]]:
+    rng = random.Random(seed)
+    return [f"order-{rng.randrange(10**6)}".encode() for _ in range(count)]
+
+
+@pytest.fixture(scope="module")
+def confluent_kafka_module() -> Any:
+    try:
+        import confluent_kafka
+    except ImportError:
+        need(False, "the confluent-kafka package is not installed (pip install 'fastpart[live]')")
+    return confluent_kafka
+
+
+def _java(b: KafkaBroker, topic: str) -> None:
+    b.java_produce(topic, _keys(1))
+
+
+def _confluent_default(b: KafkaBroker, topic: str) -> None:
+    confluent_produce(b.bootstrap, topic, _keys(2))
+
+
+def _confluent_murmur2(b: KafkaBroker, topic: str) -> None:
+    confluent_produce(b.bootstrap, topic, _keys(3), partitioner="murmur2_random")
+
+
+def _keyless(b: KafkaBroker, topic: str) -> None:
+    confluent_produce(b.bootstrap, topic, [None] * RECORDS)
+
+
+def _switch(b: KafkaBroker, topic: str) -> None:
+    keys = _keys(5)
+    confluent_produce(b.bootstrap, topic, keys[: RECORDS // 2])  # consistent_random ...
+    time.sleep(0.05)  # ... then a redeployed service with murmur2_random, later timestamps
+    confluent_produce(b.bootstrap, topic, keys[RECORDS // 2:], partitioner="murmur2_random")
+
+
+def _explicit(b: KafkaBroker, topic: str) -> None:
+    rng = random.Random(6)
+    confluent_produce(b.bootstrap, topic, _keys(6), partitions=[rng.randrange(N) for _ in range(RECORDS)])
+
+
+SCENARIOS: Dict[str, Callable[[KafkaBroker, str], None]] = {
+    "java-default": _java,
+    "confluent-default": _confluent_default,
+    "confluent-murmur2_random": _confluent_murmur2,
+    "keyless": _keyless,
+    "switch-midway": _switch,
+    "explicit-partition": _explicit,
+}
+
+
+def _check(name: str, r: Dict[str, Any]) -> None:
+    """What `detect` must say for each scenario (r: the --json summary)."""
+    top = r["groups"][0]
+    if name in ("java-default", "confluent-murmur2_random"):
+        assert r["best"] == "java" and top["share"] == 1.0, r["groups"][:2]
+        assert r["unexplained"]["count"] == 0 and r["mixed"] is None and r["resized"] == []
+    elif name == "confluent-default":
+        assert r["best"] == "librdkafka:consistent_random" and top["share"] == 1.0
+        assert r["unexplained"]["count"] == 0 and r["mixed"] is None
+    elif name == "keyless":
+        assert r["keyed"] == 0 and r["best"] is None
+        assert r["keyless"]["count"] == RECORDS and r["keyless"]["share"] == 1.0
+        assert r["keyless"]["pattern"] in ("sticky runs", "round-robin-like", "spread (order unknown)")
+    elif name == "switch-midway":
+        assert r["mixed"] is not None, r
+        names = [(s["strategies"][0], s["partition"]) for s in r["segments"]]
+        assert r["mixed"].startswith("migration"), r["mixed"]
+        assert {n for n, _ in names} == {"librdkafka:consistent_random", "java"}, names
+        order = [s["strategies"][0] for s in r["segments"]]
+        if r["segments"][0]["partition"] is None:  # one global change, by timestamp
+            assert order == ["librdkafka:consistent_random", "java"], order
+            assert r["segments"][0]["records"] + r["segments"][1]["records"] >= 0.9 * RECORDS
+    elif name == "explicit-partition":
+        # random partitions: each of the ~7 hash families matches 1/12 of them by chance
+        assert r["unexplained"]["share"] > 0.4 and r["unexplained"]["examples"], r["unexplained"]
+        assert top["share"] < 0.15 and r["conclusive"] is False, r["groups"][:2]
+    else:  # pragma: no cover
+        raise AssertionError(name)
+
+
+@pytest.fixture(scope="module")
+def topics(kafka_broker: KafkaBroker, confluent_kafka_module: Any) -> Dict[str, str]:
+    made = {}
+    for name, produce in SCENARIOS.items():
+        topic = kafka_broker.create_topic(unique_topic(f"detect-{name}"), N)
+        produce(kafka_broker, topic)
+        made[name] = topic
+    return made
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_detect_names_the_producer_live(kafka_broker: KafkaBroker, topics: Dict[str, str], name: str) -> None:
+    rc, out = run_cli("detect", "--bootstrap-server", kafka_broker.bootstrap, "--topic", topics[name],
+                      "--json", "--quiet")
+    assert rc == 0, out
+    r = json.loads(out)
+    assert r["records"] == RECORDS and r["sample"]["records"] == RECORDS and r["num_partitions"] == N
+    _check(name, r)
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_detect_names_the_producer_from_a_kcat_dump(kafka_broker: KafkaBroker, topics: Dict[str, str],
+                                                     name: str, tmp_path: Path) -> None:
+    dump = tmp_path / f"{name}.kcat"
+    assert kcat_dump(kafka_broker.bootstrap, topics[name], dump) == RECORDS
+    rc, out = run_cli("detect", "--partitions", str(N), "--file", str(dump), "--json", "--quiet")
+    assert rc == 0, out
+    r = json.loads(out)
+    assert r["records"] == RECORDS
+    _check(name, r)
+
+
+def test_expect_gate_on_a_live_topic(kafka_broker: KafkaBroker, topics: Dict[str, str]) -> None:
+    b = kafka_broker.bootstrap
+    assert run_cli("detect", "-b", b, "-t", topics["java-default"], "--expect", "kafka-python", "-q")[0] == 0
+    assert run_cli("detect", "-b", b, "-t", topics["confluent-murmur2_random"], "--expect", "java", "-q")[0] == 0
+    assert run_cli("detect", "-b", b, "-t", topics["confluent-default"], "--expect", "java", "-q")[0] == 1
+    assert run_cli("detect", "-b", b, "-t", topics["switch-midway"], "--expect", "java", "-q")[0] == 1
+
+
+def test_topic_grown_from_12_to_24_is_reported(kafka_broker: KafkaBroker, tmp_path: Path) -> None:
+    topic = kafka_broker.create_topic(unique_topic("detect-grown"), 12)
+    kafka_broker.java_produce(topic, _keys(7, 2000))
+    kafka_broker.add_partitions(topic, 24)
+    kafka_broker.java_produce(topic, _keys(8, 2000))
+    dump = tmp_path / "grown.kcat"
+    assert kcat_dump(kafka_broker.bootstrap, topic, dump) == 4000
+    for argv in (("--bootstrap-server", kafka_broker.bootstrap, "--topic", topic),
+                 ("--partitions", "24", "--file", str(dump))):
+        rc, out = run_cli("detect", *argv, "--json", "--quiet", "--expect", "java")
+        assert rc == 0, out  # records placed at 12 partitions count as Java's
+        r = json.loads(out)
+        assert r["num_partitions"] == 24 and r["best"] == "java"
+        assert [g["from_count"] for g in r["resized"]] == [12], r["resized"]
+        # about half of the 2000 records written at 12 partitions sit where 24 would not put them
+        assert 700 <= r["resized"][0]["records"] <= 1300, r["resized"]
+        rc, text = run_cli("detect", *argv, "--quiet")
+        assert "grew from 12 to 24" in text
+
+
+def test_live_sample_is_read_only_and_bounded(kafka_broker: KafkaBroker, topics: Dict[str, str]) -> None:
+    import fastpart.live
+
+    topic = topics["java-default"]
+    s = fastpart.live.sample(kafka_broker.bootstrap, topic, {}, n=600, time_limit=30)
+    assert len(s.keys) == 600 and s.records_per_second > 0
+    assert set(s.per_partition) == set(range(N))  # spread over every partition ...
+    assert max(s.per_partition.values()) - min(s.per_partition.values()) <= 1  # ... evenly
+    assert fastpart.live.partition_count(kafka_broker.bootstrap, topic, {}) == N
+    # the latest offsets: each partition's sampled records end at its last offset
+    again = fastpart.live.sample(kafka_broker.bootstrap, topic, {}, n=RECORDS, time_limit=30)
+    assert len(again.keys) == RECORDS
+    import confluent_kafka
+
+    admin = confluent_kafka.admin.AdminClient({"bootstrap.servers": kafka_broker.bootstrap})
+    groups = admin.list_consumer_groups().result(timeout=30)
+    assert not [g.group_id for g in groups.valid if g.group_id.startswith("fastpart-sample-")]
