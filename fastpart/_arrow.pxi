@@ -344,7 +344,7 @@ cdef object _batch_arrow(object keys, int code, uint32_t n, object out):
     _AR.check_source(keys)
     cls = type(keys)
     if hasattr(cls, "__arrow_c_stream__"):
-        capsule = keys.__arrow_c_stream__()
+        capsule = _AR.export(keys, "__arrow_c_stream__")
         stream = <FpArrowArrayStream *>PyCapsule_GetPointer(capsule, "arrow_array_stream")
         if not fp_stream_live(stream):
             raise _AR.released("array stream")
@@ -374,7 +374,7 @@ cdef object _batch_arrow(object keys, int code, uint32_t n, object out):
                 PyMem_Free(arr)
             fp_release_schema(&stream_schema)
             del capsule  # its destructor releases the stream
-    exported = keys.__arrow_c_array__()
+    exported = _AR.export(keys, "__arrow_c_array__")
     if type(exported) is not tuple or len(exported) != 2:
         raise TypeError("__arrow_c_array__() must return a (schema capsule, array capsule) pair")
     schema_capsule, array_capsule = exported

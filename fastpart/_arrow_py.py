@@ -353,7 +353,7 @@ def arrow_keys(obj: Any) -> List[Optional[bytes]]:
     _AR.check_source(obj)
     cls = type(obj)
     if hasattr(cls, "__arrow_c_stream__"):
-        capsule = obj.__arrow_c_stream__()
+        capsule = _AR.export(obj, "__arrow_c_stream__")
         stream = ctypes.cast(_capsule(capsule, b"arrow_array_stream"), ctypes.POINTER(ArrowArrayStream))
         st = stream.contents
         if not st.release or not st.get_schema or not st.get_next:
@@ -383,7 +383,7 @@ def arrow_keys(obj: Any) -> List[Optional[bytes]]:
             if schema.release:
                 _RELEASE_SCHEMA(schema.release)(ctypes.byref(schema))
             del capsule  # the capsule's destructor releases the stream
-    exported = obj.__arrow_c_array__()
+    exported = _AR.export(obj, "__arrow_c_array__")
     if type(exported) is not tuple or len(exported) != 2:
         raise TypeError("__arrow_c_array__() must return a (schema capsule, array capsule) pair")
     schema_capsule, array_capsule = exported

@@ -229,6 +229,18 @@ def metadata_size(read: Any, address: int) -> int:
     return total
 
 
+def export(keys: Any, method: str) -> Any:
+    """``keys.__arrow_c_stream__()`` or ``__arrow_c_array__()``; a producer's other
+    errors (nanoarrow: RuntimeError "array stream is released") become ValueError."""
+    try:
+        return getattr(keys, method)()
+    except (TypeError, ValueError):
+        raise
+    except Exception as exc:
+        raise ValueError(f"the Arrow export {type(keys).__name__}.{method}() failed: "
+                         f"{type(exc).__name__}: {exc}") from exc
+
+
 def check_source(keys: Any) -> None:
     """Refusals decided from the Python object itself, before any export.
 
