@@ -48,7 +48,7 @@ def find_mix(names: Sequence[str], classes: Dict[int, List[int]], best: int, ord
     if cand is None or cand[1] < max(10, 0.01 * total) or cand[1] < 0.75 * left:
         return None, ()
     b = cand[0]
-    a_name, b_name = names[best], names[b]
+    a_name, b_name = names[classes[best][0]], names[classes[b][0]]
     has_b = (mask & np.uint32(1 << b)) != 0
     frac = cand[1] / total
     if kind is None:

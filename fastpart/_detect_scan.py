@@ -185,14 +185,17 @@ class DetectAccumulator:
             hit = (p == obs) & keyed
             self.explained[j] += int(np.count_nonzero(hit))
             mask |= hit.astype(np.uint32) << np.uint32(j)
-            masked = np.where(keyed, p, -2)
             subs = splits.setdefault(tuple(cls_of[j]), [])
-            for rep, members in subs:
-                if np.array_equal(rep, masked):
-                    members.append(j)
-                    break
+            if len(cls_of[j]) == 1:  # alone already: nothing to compare
+                subs.append((None, [j]))
             else:
-                subs.append((masked, [j]))
+                masked = np.where(keyed, p, -2)
+                for rep, members in subs:
+                    if np.array_equal(rep, masked):
+                        members.append(j)
+                        break
+                else:
+                    subs.append((masked, [j]))
             fam = STRATEGIES[name].code & 0xF
             if self.family_first.get(fam) == j:
                 self.reservoirs[fam].add(keys, np.flatnonzero(keyed & ~hit), prio, obs)
@@ -240,15 +243,18 @@ class DetectAccumulator:
         return analyse(self.n, self.records, self.keyless, counts, groups, self.unexplained, self.examples,
                        self.keyless_counts, seq, self._mixed, self._resized)
 
-    def _mixed(self, best: str) -> Tuple[Optional[str], Tuple["Segment", ...]]:
+    def _mixed(self, best: str, rank: Callable[[str], Any]) -> Tuple[Optional[str], Tuple["Segment", ...]]:
         from ._detect_mix import find_mix
 
         arrays = self.keyed_sample.arrays()
         if arrays is None:
             return None, ()
         order, parts, mask = arrays
-        first = {c[0]: c for c in self.classes}
-        return find_mix(self.names, first, self.names.index(best), order, parts, mask, self.order_kind)
+        # each class keyed by its first index, members best-ranked first
+        first = {c[0]: sorted(c, key=lambda j: rank(self.names[j])) for c in self.classes}
+        jb = self.names.index(best)
+        key = next(c[0] for c in self.classes if jb in c)  # identical answers: the same bit pattern
+        return find_mix(self.names, first, key, order, parts, mask, self.order_kind)
 
     def _resized(self, best: str) -> Tuple["Resize", ...]:
         from ._detect_mix import find_resize
@@ -263,7 +269,7 @@ class DetectAccumulator:
 
 def analyse(n: int, records: int, keyless: int, counts: Dict[str, int], group_lists: Sequence[Sequence[str]],
             unexplained: int, examples: Sequence["Example"], keyless_partitions: Any, keyless_seq: Any,
-            mix_fn: Optional[Callable[[str], Tuple[Optional[str], Tuple["Segment", ...]]]],
+            mix_fn: Optional[Callable[[str, Callable[[str], Any]], Tuple[Optional[str], Tuple["Segment", ...]]]],
             resize_fn: Optional[Callable[[str], Tuple["Resize", ...]]]) -> "Detection":
     """Assemble a :class:`~fastpart.detect.Detection` from counts (shared with ``report_from_counts``)."""
     from ._detect_mix import keyless_pattern
@@ -274,14 +280,17 @@ def analyse(n: int, records: int, keyless: int, counts: Dict[str, int], group_li
     def share(c: int) -> float:
         return c / keyed if keyed else 0.0
 
-    def rank(name: str) -> Tuple[int, int, int, int]:
-        # ties (identical answers on keyed records): a strategy whose fixed
-        # place for null keys the keyless records contradict goes last; then
-        # the client default (null keys left to the client), the most clients, table order
+    def rank(name: str) -> Tuple[int, int, int, int, int]:
+        # ties (identical answers on keyed records): the keyless records decide
+        # first -- all on the one partition where a strategy puts null keys
+        # confirms it, spread over several contradicts it; then the client
+        # default (null keys left to the client), the most clients, table order
         s = STRATEGIES[name]
         fixed = (s.code >> 8) & 0xF != 0
-        contradicted = fixed and keyless > 0 and not _all_at(keyless_partitions, keyless, n, name)
-        return (-counts[name], int(contradicted), int(fixed) - len(s.clients), _TABLE_ORDER[name])
+        known = keyless > 0 and keyless_partitions is not None
+        at = known and fixed and _all_at(keyless_partitions, keyless, n, name)
+        contradicted = fixed and known and not at
+        return (-counts[name], int(contradicted), -int(at), int(fixed) - len(s.clients), _TABLE_ORDER[name])
 
     ranking = tuple((name, share(c)) for name, c in sorted(counts.items(), key=lambda kv: rank(kv[0])))
     groups = []
@@ -297,7 +306,7 @@ def analyse(n: int, records: int, keyless: int, counts: Dict[str, int], group_li
         if resize_fn is not None:
             resized = resize_fn(best)
         if mix_fn is not None:
-            mixed, segments = mix_fn(best)
+            mixed, segments = mix_fn(best, rank)
     return Detection(
         num_partitions=n, records=records, keyed=keyed, best=best, ranking=ranking, groups=tuple(groups),
         unexplained=Unexplained(unexplained, share(unexplained), tuple(examples)),
@@ -307,7 +316,5 @@ def analyse(n: int, records: int, keyless: int, counts: Dict[str, int], group_li
 
 def _all_at(per_partition: Any, count: int, n: int, name: str) -> bool:
     """Are the keyless records all where *name* puts null keys (partition 0 or the empty key's)?"""
-    if per_partition is None:
-        return True  # not known: no evidence against
     p = core.partition(None, n, strategy=name)
     return p >= 0 and int(per_partition[p]) == count
