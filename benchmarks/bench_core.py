@@ -171,6 +171,101 @@ def build_c_loop() -> Tuple[Optional[Callable], str]:
     return so.run, f"{os.path.basename(cc)} -O2"
 
 
+# -------------------------------------------------------------------- Arrow
+
+def uuid_table(np, count: int, seed: int = 7):
+    """*count* random UUID strings (36 bytes each) as a (count, 36) uint8 matrix, built vectorised."""
+    rng = np.random.default_rng(seed)
+    hexd = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+    table = hexd[rng.integers(0, 16, size=(count, 36), dtype=np.uint8)]
+    table[:, [8, 13, 18, 23]] = ord("-")
+    return table
+
+
+def arrow_inputs(np, table) -> Dict[str, object]:
+    """The same keys in every Arrow form partition_many reads (zero-copy where the library allows)."""
+    import pyarrow as pa
+
+    count, width = table.shape
+    offsets = np.arange(0, width * (count + 1), width, dtype=np.int32)
+    arr = pa.Array.from_buffers(pa.string(), count, [None, pa.py_buffer(offsets), pa.py_buffer(table)])
+    forms: Dict[str, object] = {"pyarrow string": arr, "pyarrow large_string": arr.cast(pa.large_string()),
+                                "pyarrow string_view": arr.cast(pa.string_view())}
+    step = -(-count // 8)
+    forms["pyarrow string, 8 chunks"] = pa.chunked_array([arr.slice(i, step) for i in range(0, count, step)])
+    try:
+        import polars as pl
+
+        forms["polars String"] = pl.from_arrow(arr)
+    except ImportError:
+        pass
+    try:
+        import pandas as pd
+
+        forms["pandas string[pyarrow]"] = pd.Series(pd.arrays.ArrowStringArray(arr))
+    except (ImportError, AttributeError, TypeError):
+        pass
+    return forms
+
+
+def peak_bytes(fn: Callable[[], object]) -> int:
+    """Peak bytes allocated through Python's allocators (PyMem_*, NumPy) while *fn* runs."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def arrow_section(np, c_run, c_note: str, args) -> None:
+    """The Arrow path against the S36 path and the plain C loop, 1,000 to 10,000,000 UUID keys."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        print("pyarrow not installed: Arrow rows not measured")
+        return
+    counts = [1_000, 100_000, 1_000_000] + ([] if args.quick else [10_000_000])
+    rows: Dict[str, List[str]] = {}
+    ratios: Dict[str, List[str]] = {}
+    mem: Dict[str, int] = {}
+    for count in counts:
+        table = uuid_table(np, count)
+        sarr = table.view("S36").ravel()
+        out = np.empty(count, dtype=np.int32)
+        reps = max(3, min(50, 2_000_000 // count)) if not args.quick else 3
+        t_s = best(lambda: fastpart.partition_many(sarr, N_PARTS, out=out), reps) / count * 1e9
+        want = out.copy()
+        rows.setdefault("partition_many(S36 array)", []).append(f"{t_s:.2f}")
+        t_c = None
+        if c_run is not None:
+            buf = table.tobytes()
+            cout = (ctypes.c_int32 * count)()
+            t_c = min(c_run(buf, count, 36, N_PARTS, cout) for _ in range(reps)) / count
+            rows.setdefault(f"plain C loop ({c_note})", []).append(f"{t_c:.2f}")
+        for name, x in arrow_inputs(np, table).items():
+            t = best(lambda: fastpart.partition_many(x, N_PARTS, out=out), reps) / count * 1e9
+            assert (out == want).all(), f"{name} disagrees with the S36 path"
+            rows.setdefault(f"partition_many({name})", []).append(f"{t:.2f}")
+            ratios.setdefault(f"{name} / S36 time", []).append(f"{t / t_s:.2f}x")
+            if t_c is not None:
+                ratios.setdefault(f"{name} vs plain C loop", []).append(f"{t_c / t:.1f}x faster")
+            if count == 1_000_000:
+                mem[name] = peak_bytes(lambda: fastpart.partition_many(x, N_PARTS, out=out))
+        del table, sarr
+    heads = [f"{c:,} keys" for c in counts]
+    print(fmt_table(["Arrow, 36-byte UUID text (ns per key)"] + heads,
+                    [[k] + v for k, v in rows.items()], args.markdown))
+    print()
+    print(fmt_table(["Arrow ratio (targets: <= 1.5x the S36 time, >= 2x faster than the C loop)"] + heads,
+                    [[k] + v for k, v in ratios.items()], args.markdown))
+    if mem:
+        print("\npeak memory allocated per call beyond out= (tracemalloc, 1,000,000 keys): " +
+              ", ".join(f"{k} {v:,} B" for k, v in mem.items()))
+
+
 # ------------------------------------------------------------------ report
 
 
@@ -266,6 +361,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         rr.append(["partition_many(S array) / plain C loop time"] + [f"{r['partition_many(S array)'] / r[cname]:.2f}x" for _, r in brows])
         rr.append(["partition_many(list) / plain C loop time"] + [f"{r['partition_many(list)'] / r[cname]:.2f}x" for _, r in brows])
     print(fmt_table(["batch ratio"] + [f"{s} B" for s, _ in brows], rr, args.markdown))
+    if np is not None:
+        print()
+        arrow_section(np, c_run, c_note, args)
     if missing:
         print(f"\nnot installed, not measured: {', '.join(missing)} (pip install 'fastpart[bench]')")
     if c_run is None:

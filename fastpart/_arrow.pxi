@@ -161,7 +161,7 @@ cdef int _fill_col(fpa_col *c, int kind, int64_t width, const FpArrowArray *a, s
         raise _AR.malformed(chunk, None, 3, where)
     if a.offset > INT64_MAX - a.length - 1:
         raise _AR.malformed(chunk, None, 4, where)
-    need = _AR.BUFFERS[kind]
+    need = 0 if kind == FPA_NULL else 2 if kind == FPA_FIXED else 3
     if (a.n_buffers < need) if kind == FPA_VIEW else (a.n_buffers != need):
         raise _AR.buffer_count_error(chunk, fmt, a.n_buffers, need, where)
     if a.n_buffers > 0 and a.buffers == NULL:
@@ -341,10 +341,15 @@ cdef object _batch_arrow(object keys, int code, uint32_t n, object out):
     cdef FpArrowSchema stream_schema
     cdef list chunks
     cdef _Layout lay
-    _AR.check_source(keys)
+    keys = _AR.check_source(keys)
     cls = type(keys)
     if hasattr(cls, "__arrow_c_stream__"):
-        capsule = _AR.export(keys, "__arrow_c_stream__")
+        try:
+            capsule = keys.__arrow_c_stream__()
+        except (TypeError, ValueError):
+            raise
+        except Exception as exc:
+            raise _AR.export_failed(keys, "__arrow_c_stream__", exc) from exc
         stream = <FpArrowArrayStream *>PyCapsule_GetPointer(capsule, "arrow_array_stream")
         if not fp_stream_live(stream):
             raise _AR.released("array stream")
@@ -374,7 +379,12 @@ cdef object _batch_arrow(object keys, int code, uint32_t n, object out):
                 PyMem_Free(arr)
             fp_release_schema(&stream_schema)
             del capsule  # its destructor releases the stream
-    exported = _AR.export(keys, "__arrow_c_array__")
+    try:
+        exported = keys.__arrow_c_array__()
+    except (TypeError, ValueError):
+        raise
+    except Exception as exc:
+        raise _AR.export_failed(keys, "__arrow_c_array__", exc) from exc
     if type(exported) is not tuple or len(exported) != 2:
         raise TypeError("__arrow_c_array__() must return a (schema capsule, array capsule) pair")
     schema_capsule, array_capsule = exported

@@ -350,7 +350,7 @@ def _stream_error(stream: Any, what: str) -> ValueError:
 
 def arrow_keys(obj: Any) -> List[Optional[bytes]]:
     """All keys of an object exporting ``__arrow_c_stream__`` or ``__arrow_c_array__``."""
-    _AR.check_source(obj)
+    obj = _AR.check_source(obj)
     cls = type(obj)
     if hasattr(cls, "__arrow_c_stream__"):
         capsule = _AR.export(obj, "__arrow_c_stream__")
