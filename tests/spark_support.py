@@ -40,8 +40,9 @@ def spark_versions() -> Tuple[str, str]:
 
 
 def _published(mvn: str, coordinate: str) -> bool:
-    """Whether Maven Central has *coordinate* (Maven fetches its pom into ~/.m2)."""
-    proc = subprocess.run([mvn, "-B", "-q", "dependency:get", f"-Dartifact={coordinate}:pom",
+    """Whether Maven Central has *coordinate*.  Maven fetches its jar into ~/.m2,
+    where Spark's resolver looks first (a pom alone there fails Spark's download)."""
+    proc = subprocess.run([mvn, "-B", "-q", "dependency:get", f"-Dartifact={coordinate}",
                            "-Dtransitive=false"], capture_output=True, text=True, timeout=300)
     return proc.returncode == 0
 
