@@ -92,9 +92,12 @@ class _Reservoir:
     def threshold(self) -> float:
         return float("inf") if self.prio is None or len(self.prio) < self.k else float(self.prio.max())
 
-    def add(self, keys: Any, idx: Any, prio: Any, parts: Any) -> None:
+    def add(self, keys: Any, missed: Any, count: int, prio: Any, parts: Any) -> None:
+        """Offer the records of a chunk where *missed* (*count* of them) is true."""
         np = _np()
-        sel = idx[prio[idx] < self.threshold()]
+        # priorities are uniform: a cut keeping about 4k of the candidates saves sorting them all
+        cut = min(self.threshold(), 1.0 if count <= 4 * self.k else 4 * self.k / count)
+        sel = np.flatnonzero(missed & (prio < cut))
         if len(sel) > self.k:
             sel = sel[np.argpartition(prio[sel], self.k - 1)[: self.k]]
         if not len(sel):
@@ -179,11 +182,12 @@ class DetectAccumulator:
         new_classes: List[List[int]] = []
         cls_of = {j: c for c in self.classes for j in c}
         splits: Dict[Tuple[int, ...], List[Tuple[Any, List[int]]]] = {}
+        answers = _Answers(keys, self.n, java)
         for j, name in enumerate(self.names):
-            p = java if name == "java" else np.frombuffer(core.partition_many(keys, self.n, strategy=name),
-                                                          dtype=np.int32)
+            p = answers.get(name)
             hit = (p == obs) & keyed
-            self.explained[j] += int(np.count_nonzero(hit))
+            hits = int(np.count_nonzero(hit))
+            self.explained[j] += hits
             mask |= hit.astype(np.uint32) << np.uint32(j)
             subs = splits.setdefault(tuple(cls_of[j]), [])
             if len(cls_of[j]) == 1:  # alone already: nothing to compare
@@ -198,7 +202,7 @@ class DetectAccumulator:
                     subs.append((masked, [j]))
             fam = STRATEGIES[name].code & 0xF
             if self.family_first.get(fam) == j:
-                self.reservoirs[fam].add(keys, np.flatnonzero(keyed & ~hit), prio, obs)
+                self.reservoirs[fam].add(keys, keyed & ~hit, nkeyed - hits, prio, obs)
         for subs in splits.values():
             new_classes.extend(members for _, members in subs)
         self.classes = sorted(new_classes)
@@ -265,6 +269,45 @@ class DetectAccumulator:
             return ()
         keyed = self.records - self.keyless
         return find_resize(best, self.n, res.keys, res.parts, keyed - self.explained[j], keyed)
+
+
+class _Answers:
+    """Each strategy's partitions for one chunk, hashing once per hash family.
+
+    Strategies of one family differ only in their null and empty-key
+    policies.  Null keys never count (only keyed records are compared), so a
+    strategy's answers are its family's first answers with the empty keys set
+    to its own constant (``partition(b"", n, strategy=...)``); the empty keys
+    are found with one extra pass of a strategy that answers -1 for them.
+    """
+
+    def __init__(self, keys: Any, n: int, java: Any) -> None:
+        self.keys, self.n = keys, n
+        self.base: Dict[int, Tuple[str, Any]] = {0: ("java", java)}
+        self.empty: Any = None
+
+    def _pass(self, name: str) -> Any:
+        np = _np()
+        return np.frombuffer(core.partition_many(self.keys, self.n, strategy=name), dtype=np.int32)
+
+    def get(self, name: str) -> Any:
+        np = _np()
+        s = STRATEGIES[name]
+        if s.family == "random":
+            return np.full(len(self.base[0][1]), -1, dtype=np.int32)
+        fam = s.code & 0xF
+        if fam not in self.base:
+            self.base[fam] = (name, self._pass(name))
+            return self.base[fam][1]
+        rep, p = self.base[fam]
+        mine, theirs = core.partition(b"", self.n, strategy=name), core.partition(b"", self.n, strategy=rep)
+        if mine == theirs:
+            return p
+        if self.empty is None:
+            self.empty = (self._pass("librdkafka:consistent_random") == -1) & (self.base[0][1] >= 0)
+        out = p.copy()
+        out[self.empty] = mine
+        return out
 
 
 def analyse(n: int, records: int, keyless: int, counts: Dict[str, int], group_lists: Sequence[Sequence[str]],
