@@ -254,70 +254,54 @@ cdef int _fill_chunk(_Chunk *ck, _Layout lay, const FpArrowArray *a, Py_ssize_t 
     return 0
 
 
-cdef inline bint _hits(const uint8_t *lo, const uint8_t *hi, const uint8_t *olo, const uint8_t *ohi) nogil:
-    return lo != NULL and lo < hi and lo < ohi and olo < hi
-
-
-cdef bint _overlaps(_Chunk *cks, Py_ssize_t nck, const uint8_t *olo, const uint8_t *ohi):
-    """Whether any input byte read lies in out's bytes [olo, ohi)."""
+cdef int _guard(_Out res, _Chunk *cks, Py_ssize_t nck) except -1:
+    """Every input byte range the hashing reads, for out='s overlap guard."""
     cdef Py_ssize_t i
-    cdef int64_t r
+    cdef int64_t r, w
     cdef const uint8_t *lo
     cdef const uint8_t *hi
-    cdef int64_t w
     for i in range(nck):
         r = 0
         while fpa_range(&cks[i].col, r, &lo, &hi):
-            if _hits(lo, hi, olo, ohi):
-                return True
+            res.guard(lo, hi)
             r += 1
         if cks[i].iw and cks[i].ilength:
             w = cks[i].iw
-            if cks[i].ivalid != NULL and _hits(cks[i].ivalid + (cks[i].ioffset >> 3),
-                                               cks[i].ivalid + ((cks[i].ioffset + cks[i].ilength + 7) >> 3), olo, ohi):
-                return True
-            if _hits(cks[i].idx + cks[i].ioffset * w, cks[i].idx + (cks[i].ioffset + cks[i].ilength) * w, olo, ohi):
-                return True
-    return False
+            if cks[i].ivalid != NULL:
+                res.guard(cks[i].ivalid + (cks[i].ioffset >> 3),
+                          cks[i].ivalid + ((cks[i].ioffset + cks[i].ilength + 7) >> 3))
+            res.guard(cks[i].idx + cks[i].ioffset * w, cks[i].idx + (cks[i].ioffset + cks[i].ilength) * w)
+    return 0
 
 
 cdef object _hash_chunks(_Chunk *cks, Py_ssize_t nck, int code, uint32_t n, object out):
     """Hash every checked chunk into one output (out= overlapping the input is safe)."""
     cdef Py_ssize_t total = 0, pos = 0, i, length
     cdef int32_t *dst
-    cdef int32_t *tmp = NULL
     cdef _Out res = _Out()
     for i in range(nck):
         total += cks[i].ilength if cks[i].iw else cks[i].col.length
     res.setup(out, total)
     if total == 0:
-        return res.result
-    dst = res.data
-    if out is not None and _overlaps(cks, nck, <const uint8_t *>res.data, <const uint8_t *>(res.data + total)):
-        tmp = <int32_t *>PyMem_Malloc(total * sizeof(int32_t))
-        if tmp == NULL:
-            raise MemoryError()
-        dst = tmp
-    try:
-        for i in range(nck):
-            if cks[i].iw:
-                length = cks[i].ilength
+        return res.finish()
+    if out is not None:
+        _guard(res, cks, nck)
+    dst = res.data  # after the guards: a temporary when out overlaps the input
+    for i in range(nck):
+        if cks[i].iw:
+            length = cks[i].ilength
+            with nogil:
+                fpa_hash_dict(&cks[i].col, cks[i].idx, cks[i].iw, cks[i].isgn, cks[i].ivalid,
+                              cks[i].ioffset, length, code, n, dst + pos)
+        else:
+            length = cks[i].col.length
+            if length >= _NOGIL_KEYS:
                 with nogil:
-                    fpa_hash_dict(&cks[i].col, cks[i].idx, cks[i].iw, cks[i].isgn, cks[i].ivalid,
-                                  cks[i].ioffset, length, code, n, dst + pos)
-            else:
-                length = cks[i].col.length
-                if length >= _NOGIL_KEYS:
-                    with nogil:
-                        fpa_hash(&cks[i].col, 0, length, code, n, dst + pos)
-                else:
                     fpa_hash(&cks[i].col, 0, length, code, n, dst + pos)
-            pos += length
-        if tmp != NULL:
-            memcpy(res.data, tmp, total * sizeof(int32_t))
-    finally:
-        PyMem_Free(tmp)
-    return res.result
+            else:
+                fpa_hash(&cks[i].col, 0, length, code, n, dst + pos)
+        pos += length
+    return res.finish()
 
 
 cdef object _read_arrays(_Layout lay, list arrays, int code, uint32_t n, object out):

@@ -240,7 +240,7 @@ class _Col:
             raise _AR.malformed(chunk, None, 8, where)
 
     def _views(self) -> List[Tuple[int, int, int, bytes]]:
-        raw = ctypes.string_at(self.index + 16 * self.offset, 16 * self.length)  # type: ignore[operator]
+        raw = ctypes.string_at(self.index + 16 * self.offset, 16 * self.length)
         out = []
         for i in range(self.length):
             v = raw[16 * i:16 * i + 16]
@@ -277,7 +277,7 @@ class _Col:
             o = self.offsets
             if not n:
                 return []
-            blob = ctypes.string_at(self.data + o[0], o[n] - o[0]) if self.data else b""  # type: ignore[operator]
+            blob = ctypes.string_at(self.data + o[0], o[n] - o[0]) if self.data else b""
             base = o[0] if self.data else 0
             keys = [blob[o[i] - base:o[i + 1] - base] if self.data else b"" for i in range(n)]
         elif self.kind == _AR.KIND_VIEW:
@@ -292,7 +292,7 @@ class _Col:
             return keys
         else:
             w = self.width
-            blob = ctypes.string_at(self.index + self.offset * w, n * w) if w and n else b""  # type: ignore[operator]
+            blob = ctypes.string_at(self.index + self.offset * w, n * w) if w and n else b""
             keys = [blob[i * w:(i + 1) * w] for i in range(n)]
         if valid is not None:
             keys = [k if valid(i) else None for i, k in enumerate(keys)]

@@ -105,35 +105,6 @@ def parse_format(fmt: str) -> Tuple[int, int]:
 
 _TYPE_NAMES = {"b": "boolean", "c": "int8", "C": "uint8", "s": "int16", "S": "uint16", "i": "int32",
                "I": "uint32", "l": "int64", "L": "uint64", "e": "float16", "f": "float32", "g": "float64"}
-_SERDE_FALLBACK = {
-    "int8": "fastpart.serde.int16(v) (Java ShortSerializer)", "uint8": "fastpart.serde.int16(v) (Java ShortSerializer)",
-    "int16": "fastpart.serde.int16(v) (Java ShortSerializer)", "uint16": "fastpart.serde.int32(v) (Java IntegerSerializer)",
-    "int32": "fastpart.serde.int32(v) (Java IntegerSerializer)", "uint32": "fastpart.serde.int64(v) (Java LongSerializer)",
-    "int64": "fastpart.serde.int64(v) (Java LongSerializer)", "uint64": "fastpart.serde.int64(v) (Java LongSerializer)",
-    "float16": "fastpart.serde.float32(v) (Java FloatSerializer)",
-    "float32": "fastpart.serde.float32(v) (Java FloatSerializer)",
-    "float64": "fastpart.serde.float64(v) (Java DoubleSerializer)",
-    "uuid": "fastpart.serde.uuid(v) (Java UUIDSerializer writes the 36-character text)",
-}
-
-
-def _typed_kind(fmt: str) -> Optional[str]:
-    name = _TYPE_NAMES.get(fmt)
-    if name is not None:
-        return "bool" if name == "boolean" else name
-    if fmt.startswith("d:"):
-        return "decimal"
-    if fmt.startswith(("tdD", "tdm")):
-        return "date"
-    if fmt.startswith("tt"):
-        return "time"
-    if fmt.startswith("ts"):
-        return "datetime"
-    if fmt.startswith(("tD", "ti")):
-        return "timedelta"
-    return None
-
-
 def _type_name(fmt: str) -> str:
     if fmt in _TYPE_NAMES:
         return _TYPE_NAMES[fmt]
@@ -147,18 +118,7 @@ def _type_name(fmt: str) -> str:
 
 
 def typed_error(type_name: str, kind: str) -> TypeError:
-    helper = getattr(_inputs, "typed_key_error", None)
-    if helper is not None:
-        try:
-            err = helper(type_name, kind)
-            if isinstance(err, TypeError):
-                return err
-        except (KeyError, ValueError):
-            pass
-    hint = _SERDE_FALLBACK.get(kind)
-    if hint is None:
-        return TypeError(f"{type_name} is not a key: {_inputs._SERDE_HINT}")
-    return TypeError(f"{type_name} is not a key: use {hint}, as your Java producer's key serializer does")
+    return _inputs.typed_key_error(type_name, kind)
 
 
 def not_a_key_column(fmt: str, extension: Optional[str]) -> Exception:
@@ -170,7 +130,7 @@ def not_a_key_column(fmt: str, extension: Optional[str]) -> Exception:
             f"an Arrow extension column {extension!r} (storage format {fmt!r}) is not read as keys: "
             "fastpart cannot know which bytes your producer's serializer writes for it. If the "
             "storage bytes are the key, pass the storage array (pyarrow: arr.storage)")
-    kind = _typed_kind(fmt)
+    kind = _inputs.arrow_format_kind(fmt)
     if kind is not None:
         return typed_error(f"an Arrow {_type_name(fmt)} column (format {fmt!r})", kind)
     if fmt.startswith("+s"):
