@@ -3,7 +3,7 @@ strategy (mixed data), a change of partition count, the keyless pattern."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from ._impl import core
 from ._strategies import NULL_AS_EMPTY, NULL_ZERO, STRATEGIES
@@ -109,7 +109,7 @@ def _interleaved(frac: float, a: str, b: str) -> str:
 
 
 def _divisors(n: int) -> List[int]:
-    out = set()
+    out: Set[int] = set()
     i = 1
     while i * i <= n:
         if n % i == 0:

@@ -343,7 +343,8 @@ def analyse(n: int, records: int, keyless: int, counts: Dict[str, int], group_li
         groups.append(StrategyGroup(members, clients, counts[members[0]], share(counts[members[0]])))
     groups.sort(key=lambda g: rank(g.strategies[0]))
     best = ranking[0][0] if ranking and counts[ranking[0][0]] > 0 else None
-    mixed, segments = (None, ())
+    mixed: Optional[str] = None
+    segments: Tuple[Segment, ...] = ()
     resized: Tuple[Resize, ...] = ()
     if best is not None:
         if resize_fn is not None:

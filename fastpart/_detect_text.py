@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING, Dict, List, Optional
 
 if TYPE_CHECKING:
     from .detect import Detection
@@ -57,9 +57,9 @@ def summary(d: "Detection") -> str:
         lines.append(d.mixed)
         per_part = [s for s in d.segments if s.partition is not None]
         if per_part:
-            firsts = {}
+            firsts: Dict[int, int] = {}
             for s in per_part:  # the first offset of the second strategy, per partition
-                if s.strategies != per_part[0].strategies:
+                if s.strategies != per_part[0].strategies and s.partition is not None:
                     firsts.setdefault(s.partition, s.first)
             shown_p = sorted(firsts.items())[:12]
             more = "" if len(firsts) <= 12 else f", ... ({len(firsts)} partitions; --json lists all)"

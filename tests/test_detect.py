@@ -330,3 +330,21 @@ def test_cli_detect_unreachable_cluster_is_exit_2(capsys) -> None:
     assert rc == 2
     err = capsys.readouterr().err
     assert "could not read the metadata of topic 'orders'" in err and "Traceback" not in err
+
+
+def test_counts_equal_a_per_key_check_with_empty_and_null_keys(impl) -> None:
+    """Hashing once per family and patching empty keys gives every strategy's exact count."""
+    names = list(fastpart.strategies())
+    n = 7
+    keys = keys_(700) + [b""] * 60 + [None] * 40
+    rng = random.Random(5)
+    rng.shuffle(keys)
+    obs = []
+    for i, k in enumerate(keys):
+        p = impl.partition(k, n, strategy=names[i % len(names)])
+        obs.append(p if p >= 0 else rng.randrange(n))
+    r = fastpart.detect(keys, obs, n)
+    for s, share in r.ranking:
+        want = sum(1 for k, p in zip(keys, obs) if k is not None and impl.partition(k, n, strategy=s) == p)
+        assert round(share * r.keyed) == want, s
+    assert r.keyed == 760

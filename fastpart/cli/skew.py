@@ -89,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
                 raise InputError(str(e)) from None
         if acc is None:
             raise InputError("no keys in the input: nothing to measure")
+    assert acc is not None
     r = acc.result()
     if r.records == 0:
         raise InputError("no keys in the input: nothing to measure")
