@@ -210,7 +210,12 @@ def _numeric(arr: Any, kind: str, source: str, column: str) -> Any:
         raw = _SERDE[kind](np.ascontiguousarray(values))
     except (TypeError, ValueError) as exc:
         raise InputError(f"{source}: column {column!r}: {exc} (--key-type {kind})") from None
+    # (count, width) uint8 rows: every key exactly `width` bytes (NumPy's S<w> items would lose
+    # trailing NUL bytes when read back one by one, so the rows stay rows)
+    rows = np.ascontiguousarray(raw).reshape(len(arr), -1).view(np.uint8) if raw.ndim == 1 else \
+        np.ascontiguousarray(raw)
     if not nulls:
-        return raw
-    mask = arr.is_null().to_numpy(zero_copy_only=False)
-    return pa.array(raw, type=pa.binary(raw.dtype.itemsize), mask=mask)
+        return rows
+    width = rows.shape[1]
+    valid = pa.array(~arr.is_null().to_numpy(zero_copy_only=False)).buffers()[1]
+    return pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), len(arr), [valid, pa.py_buffer(rows)])

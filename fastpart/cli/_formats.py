@@ -26,8 +26,9 @@ def _blocks(src: _Source, *, check_text: bool) -> Iterator[Tuple[List[bytes], in
     rest = b""
     first = True
     lineno = 1
+    read = getattr(src.stream, "read1", src.stream.read)  # what is there: a pipe filter does not wait
     while True:
-        block = src.stream.read(BLOCK)
+        block = read(BLOCK)
         if not block:
             break
         if first:
