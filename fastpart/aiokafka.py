@@ -21,7 +21,9 @@ API:
         ``producer.send_batch(batch, topic, partition=p)`` (a new batch when
         one is full).  Returns, in input order, one result per record: an
         ``aiokafka.structs.RecordMetadata`` (its partition and offset) or the
-        exception that record failed with.  The partition count comes from
+        exception that record failed with -- a bad key (the key serializer
+        raised, or the serialized key is not bytes/str/None) fails its own
+        record exactly as a bad value does.  The partition count comes from
         ``await producer.partitions_for(topic)`` (which waits for metadata as
         ``send`` does).  *strategy* defaults to the producer's partitioner's
         when it is a :class:`Partitioner`, else ``"java"``; ``None`` keys go
@@ -31,6 +33,13 @@ API:
         ``on_new_batch``: a ``Sticky`` strategy keeps one partition for the
         whole call; ``UniformSticky`` (which send_many feeds each record's
         size) or ``RoundRobin`` spread keyless records.
+
+    aiokafka has no public accessor for a producer's serializers and
+    partitioner, so send_many reads ``AIOKafkaProducer._key_serializer``,
+    ``_value_serializer`` and ``_partitioner`` (:data:`PRIVATE_ATTRIBUTES`),
+    checked on aiokafka 0.11.0 to 0.14.0 (:data:`CHECKED_AIOKAFKA`; a test
+    pins that range); if one is missing it raises a ``RuntimeError`` naming
+    it instead of guessing.  Everything else it uses is public.
 
 Example::
 
@@ -55,9 +64,9 @@ import asyncio
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 try:
-    import aiokafka as _aiokafka  # noqa: F401
-    from aiokafka.errors import MessageSizeTooLargeError as _TooLarge
-    from aiokafka.structs import RecordMetadata, TopicPartition
+    import aiokafka as _aiokafka  # type: ignore[import-untyped,unused-ignore]
+    from aiokafka.errors import MessageSizeTooLargeError as _TooLarge  # type: ignore[import-untyped,unused-ignore]
+    from aiokafka.structs import RecordMetadata, TopicPartition  # type: ignore[import-untyped,unused-ignore]
 except ImportError as exc:  # pragma: no cover - exercised by simulating a missing client
     raise ImportError(
         "fastpart.aiokafka needs the aiokafka client: pip install 'fastpart[aiokafka]'"
@@ -68,7 +77,7 @@ from ._strategies import strategy_code
 from ._adapter_base import CallablePartitioner, check_keyless
 from .keyless import KeylessStrategy, RandomChoice, Seed, record_size
 
-__all__ = ["Partitioner", "send_many"]
+__all__ = ["CHECKED_AIOKAFKA", "PRIVATE_ATTRIBUTES", "Partitioner", "send_many"]
 
 
 class Partitioner(CallablePartitioner):
@@ -115,10 +124,9 @@ def _split(records: Iterable[Record]) -> Tuple[List[Any], List[Any], List[Any]]:
         except TypeError:
             n = -1
         if n == 2:
-            k, v = rec
-            h = None
+            k, v, h = rec[0], rec[1], None
         elif n == 3:
-            k, v, h = rec
+            k, v, h = rec[0], rec[1], rec[2]  # type: ignore[misc]
         else:
             raise TypeError(f"record {i} must be a (key, value) or (key, value, headers) tuple, got {rec!r:.80}")
         keys.append(k)
@@ -150,6 +158,71 @@ def _record_metadata(base: Any, topic: str, partition: int, md: Any) -> RecordMe
     )
 
 
+#: The aiokafka releases whose ``AIOKafkaProducer`` was read for the private
+#: attributes below (from 0.11 its ``create_batch()`` batches run the
+#: producer's serializers, which send_many relies on).
+CHECKED_AIOKAFKA = ("0.11.0", "0.14.0")
+#: AIOKafkaProducer attributes send_many reads: aiokafka has no public accessor
+#: for the producer's serializers or partitioner.  Everything else it uses is
+#: public (``partitions_for``, ``create_batch``, ``send_batch``,
+#: ``client.cluster.available_partitions_for_topic``).
+PRIVATE_ATTRIBUTES = ("_key_serializer", "_value_serializer", "_partitioner")
+
+
+def _private(producer: Any, name: str) -> Any:
+    """``producer.<name>`` (one of :data:`PRIVATE_ATTRIBUTES`); a clear error if aiokafka renamed it."""
+    if isinstance(producer, _aiokafka.AIOKafkaProducer):
+        try:
+            return getattr(producer, name)
+        except AttributeError:
+            raise RuntimeError(
+                f"fastpart.aiokafka.send_many reads AIOKafkaProducer.{name} (aiokafka has no public "
+                f"accessor for it) and was checked on aiokafka {CHECKED_AIOKAFKA[0]} to "
+                f"{CHECKED_AIOKAFKA[1]}; aiokafka {getattr(_aiokafka, '__version__', '?')} has no such "
+                "attribute: use producer.send() until fastpart supports this aiokafka"
+            ) from None
+    return getattr(producer, name, None)  # a stand-in producer (tests, wrappers)
+
+
+def _serialize_keys(keys: List[Any], key_ser: Any) -> Tuple[List[Any], Dict[int, BaseException]]:
+    """The keys as the producer serializes them, and the exception of each key its serializer refused."""
+    bad: Dict[int, BaseException] = {}
+    if key_ser is None:
+        return keys, bad
+    key_bytes: List[Any] = [None] * len(keys)
+    for i, k in enumerate(keys):
+        try:
+            key_bytes[i] = key_ser(k)
+        except Exception as exc:
+            bad[i] = exc
+    return key_bytes, bad
+
+
+def _group(key_bytes: List[Any], bad: Dict[int, BaseException], n: int, strategy: str
+           ) -> List[Tuple[int, List[int]]]:
+    """``(partition index, rows)`` for the rows whose key is good, in one grouping call.
+
+    A key fastpart cannot hash (e.g. an int with no key serializer) is added
+    to *bad* with the core's error, found key by key only when the one call
+    refuses the batch.
+    """
+    rows: Optional[List[int]] = [i for i in range(len(key_bytes)) if i not in bad] if bad else None
+    try:
+        grouping = _core.group_by_partition(key_bytes if rows is None else [key_bytes[i] for i in rows],
+                                            n, strategy=strategy)
+    except (TypeError, ValueError):
+        for i in (range(len(key_bytes)) if rows is None else rows):
+            try:
+                _core.partition(key_bytes[i], n, strategy=strategy)
+            except (TypeError, ValueError) as exc:
+                bad[i] = exc
+        rows = [i for i in range(len(key_bytes)) if i not in bad]
+        grouping = _core.group_by_partition([key_bytes[i] for i in rows], n, strategy=strategy)
+    if rows is None:
+        return [(p, list(members)) for p, members in grouping]
+    return [(p, [rows[j] for j in members]) for p, members in grouping]
+
+
 async def send_many(producer: Any, topic: str, records: Iterable[Record], *,
                     strategy: Optional[str] = None, keyless: Optional[KeylessStrategy] = None,
                     timestamp_ms: Optional[int] = None) -> List[Result]:
@@ -169,11 +242,32 @@ async def send_many(producer: Any, topic: str, records: Iterable[Record], *,
 
     Returns:
         A list as long as *records*: ``RecordMetadata`` for each delivered
-        record, or the exception it failed with (e.g. ``KafkaTimeoutError``,
-        ``MessageSizeTooLargeError``).  Raises only for bad arguments or when
-        the topic's metadata cannot be obtained.
+        record, or the exception it failed with -- a bad key (its serializer
+        raised, or it is not a key fastpart can hash, e.g. an int with no key
+        serializer: ``TypeError``) exactly as a bad value, or a send failure
+        (e.g. ``KafkaTimeoutError``, ``MessageSizeTooLargeError``).  Raises
+        only for bad arguments or when the topic's metadata cannot be
+        obtained.
+
+    Example:
+        >>> import asyncio
+        >>> from types import SimpleNamespace as NS
+        >>> class Batch:                       # the parts of aiokafka's BatchBuilder used
+        ...     def __init__(self): self.n = 0
+        ...     def append(self, *, key, value, timestamp, headers):
+        ...         if not isinstance(value, bytes): raise TypeError("value must be bytes")
+        ...         self.n += 1; return NS(offset=self.n - 1)
+        >>> class Producer:                    # ... and of AIOKafkaProducer
+        ...     async def partitions_for(self, topic): return {0, 1, 2}
+        ...     def create_batch(self): return Batch()
+        ...     async def send_batch(self, batch, topic, *, partition):
+        ...         fut = asyncio.get_running_loop().create_future()
+        ...         fut.set_result(NS(offset=0, timestamp=1)); return fut
+        >>> out = asyncio.run(send_many(Producer(), "t", [(b"a", b"1"), (42, b"2"), (b"b", 3)]))
+        >>> out[0].partition, type(out[1]).__name__, type(out[2]).__name__
+        (1, 'TypeError', 'TypeError')
     """
-    own = getattr(producer, "_partitioner", None)
+    own = _private(producer, "_partitioner")
     own = own if isinstance(own, CallablePartitioner) else None
     if strategy is None:
         strategy = own.strategy if own is not None else "java"
@@ -192,35 +286,40 @@ async def send_many(producer: Any, topic: str, records: Iterable[Record], *,
     if not all_partitions:
         raise ValueError(f"topic {topic!r} has no partitions in the producer's metadata")
 
-    key_ser = getattr(producer, "_key_serializer", None)
-    key_bytes = [key_ser(k) for k in keys] if key_ser is not None else keys
-    grouping = _core.group_by_partition(key_bytes, len(all_partitions), strategy=strategy)
+    results: List[Any] = [None] * count
+    key_bytes, bad = _serialize_keys(keys, _private(producer, "_key_serializer"))
+    grouping = _group(key_bytes, bad, len(all_partitions), strategy)
+    for i, exc in bad.items():   # a bad key fails its own record, as a bad value does
+        results[i] = exc
 
     targets: Dict[int, List[int]] = {}
-    keyless_rows: Sequence[int] = ()
+    keyless_rows: List[int] = []
     for p, rows in grouping:
         if p < 0:
             keyless_rows = rows
         else:
-            targets[all_partitions[p]] = list(rows)
-    if len(keyless_rows):
+            targets[all_partitions[p]] = rows
+    if keyless_rows:
         available = _available(producer, topic, all_partitions)
         sized = bool(getattr(keyless, "needs_record_size", False))
-        val_ser = getattr(producer, "_value_serializer", None)
+        val_ser = _private(producer, "_value_serializer") if sized else None
         touched = set()
         for i in keyless_rows:  # ascending: input order
             size = None
             if sized:
                 v = values[i]
-                vb = val_ser(v) if val_ser is not None else v
-                size = record_size(key_bytes[i], vb, headers[i])
+                try:
+                    vb = val_ser(v) if val_ser is not None else v
+                    size = record_size(key_bytes[i], vb, headers[i])
+                except Exception as exc:  # a bad value: its record fails, as in the batch
+                    results[i] = exc
+                    continue
             p = keyless.next_partition(topic, all_partitions, available, record_size=size)
             targets.setdefault(p, []).append(i)
             touched.add(p)
         for p in touched:
             targets[p].sort()
 
-    results: List[Any] = [None] * count
 
     async def send_partition(partition: int, rows: List[int]) -> List[Tuple[Any, List[Tuple[int, Any]]]]:
         sent: List[Tuple[Any, List[Tuple[int, Any]]]] = []

@@ -458,6 +458,121 @@ def test_send_many_with_a_real_aiokafka_producer(monkeypatch):
         assert offs == list(range(len(offs)))      # input order within the partition
 
 
+def _real_aiokafka_send_many(monkeypatch, records, **producer_kwargs):
+    """send_many through a real AIOKafkaProducer (real batches and serializers), sends faked."""
+    aiokafka = pytest.importorskip("aiokafka")
+
+    async def main():
+        producer = aiokafka.AIOKafkaProducer(bootstrap_servers="127.0.0.1:1", **producer_kwargs)
+        sent = []
+
+        async def partitions_for(topic):
+            return {0, 1, 2, 3, 4}
+
+        async def send_batch(batch, topic, *, partition):
+            fut = asyncio.get_running_loop().create_future()
+            sent.append((partition, batch.record_count()))
+            fut.set_result(aiokafka.structs.RecordMetadata(topic, partition, None, 0, -1, 0, 0))
+            return fut
+
+        monkeypatch.setattr(producer, "partitions_for", partitions_for)
+        monkeypatch.setattr(producer, "send_batch", send_batch)
+        return await fp_aiokafka.send_many(producer, "t", records), sent
+
+    return asyncio.run(main())
+
+
+def test_send_many_reports_a_bad_key_per_record_as_a_bad_value(monkeypatch):
+    aiokafka = pytest.importorskip("aiokafka")
+    theirs = aiokafka_partitioner.DefaultPartitioner()
+    allp = list({0, 1, 2, 3, 4})
+    # a key serializer that refuses a key, and a value the batch refuses
+    records = [("user-1", b"v"), (5, b"v"), ("user-2", 7), ("user-3", b"v")]
+    results, sent = _real_aiokafka_send_many(monkeypatch, records, key_serializer=lambda k: k.encode())
+    assert isinstance(results[1], AttributeError)                # the serializer's own error
+    assert isinstance(results[2], TypeError)                     # the batch's error for a bad value
+    for i in (0, 3):
+        assert isinstance(results[i], aiokafka.structs.RecordMetadata)
+        assert results[i].partition == theirs(records[i][0].encode(), allp, allp)
+    assert sum(n for _, n in sent) == 2
+    # no serializer: an int key cannot be hashed (a typed value is never a key)
+    records = [(b"ok", b"v"), (42, b"v"), (b"", b"v"), (3.5, b"v"), (None, b"v")]
+    results, sent = _real_aiokafka_send_many(monkeypatch, records)
+    assert isinstance(results[1], TypeError) and "fastpart.serde" in str(results[1])
+    assert isinstance(results[3], TypeError) and "fastpart.serde" in str(results[3])
+    assert results[0].partition == theirs(b"ok", allp, allp)
+    assert results[2].partition == theirs(b"", allp, allp)
+    assert results[4].partition in allp
+    assert sum(n for _, n in sent) == 3
+    # every key bad: nothing sent, every record answered
+    results, sent = _real_aiokafka_send_many(monkeypatch, [(1, b"v"), (2, b"v")])
+    assert [type(r) for r in results] == [TypeError, TypeError] and sent == []
+
+
+def test_send_many_bad_value_with_uniform_sticky_fails_its_record_only():
+    us = UniformSticky(batch_size=100, seed=5)
+    producer = FakeAioProducer(range(4), capacity=1000)
+    producer._value_serializer = lambda v: v.encode()            # refuses bytes
+    results = asyncio.run(fp_aiokafka.send_many(producer, "t", [(None, "ok"), (None, b"bad"), (None, "ok")],
+                                                keyless=us))
+    assert isinstance(results[1], AttributeError)
+    assert results[0].partition in range(4) and results[2].partition in range(4)
+
+
+def _version(text):
+    return tuple(int(part) for part in text.split(".")[:3] if part.isdigit())
+
+
+def test_aiokafka_private_attributes_are_pinned_to_checked_versions():
+    """send_many reads three AIOKafkaProducer attributes that have no public accessor.
+
+    They were read in aiokafka 0.11.0 - 0.14.0 (fastpart.aiokafka.CHECKED_AIOKAFKA);
+    a newer aiokafka must be checked again before this range is widened.
+    """
+    aiokafka = pytest.importorskip("aiokafka")
+    low, high = (_version(v) for v in fp_aiokafka.CHECKED_AIOKAFKA)
+    installed = _version(aiokafka.__version__)
+    assert low <= installed <= high, (
+        f"aiokafka {aiokafka.__version__} is outside the range fastpart.aiokafka was checked on "
+        f"({fp_aiokafka.CHECKED_AIOKAFKA[0]} to {fp_aiokafka.CHECKED_AIOKAFKA[1]}): check that "
+        f"AIOKafkaProducer still has {fp_aiokafka.PRIVATE_ATTRIBUTES} and that create_batch() batches "
+        "run its serializers, then update CHECKED_AIOKAFKA"
+    )
+    ours = fp_aiokafka.Partitioner()
+
+    def key_ser(k):
+        return k.encode()
+
+    def value_ser(v):
+        return v.encode()
+
+    async def main():
+        producer = aiokafka.AIOKafkaProducer(bootstrap_servers="127.0.0.1:1", key_serializer=key_ser,
+                                             value_serializer=value_ser, partitioner=ours)
+        got = {name: fp_aiokafka._private(producer, name) for name in fp_aiokafka.PRIVATE_ATTRIBUTES}
+        batch = producer.create_batch()
+        md = batch.append(key="k", value="v", timestamp=None, headers=[])  # str: only if it serializes
+        public = producer.client.cluster.available_partitions_for_topic
+        return got, md, public
+
+    got, md, public = asyncio.run(main())
+    assert got == {"_key_serializer": key_ser, "_value_serializer": value_ser, "_partitioner": ours}
+    assert md is not None and callable(public)
+
+
+def test_send_many_names_a_missing_private_attribute(monkeypatch):
+    aiokafka = pytest.importorskip("aiokafka")
+
+    async def main():
+        producer = aiokafka.AIOKafkaProducer(bootstrap_servers="127.0.0.1:1")
+        del producer._key_serializer                               # as if aiokafka renamed it
+        monkeypatch.setattr(producer, "partitions_for", lambda topic: asyncio.sleep(0, {0, 1}))
+        return await fp_aiokafka.send_many(producer, "t", [(b"k", b"v")])
+
+    with pytest.raises(RuntimeError, match=r"AIOKafkaProducer\._key_serializer.*checked on aiokafka 0\.11\.0"):
+        asyncio.run(main())
+
+
 # ========================================================== confluent-kafka
 
 def confluent_metadata(topics):
