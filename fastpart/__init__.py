@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any, Dict
 
 from . import serde
 from ._grouping import Grouping
-from ._impl import IMPLEMENTATION, core as _core
-from ._strategies import STRATEGIES as _STRATEGIES, Strategy
+from ._impl import IMPLEMENTATION, core as _active  # not `_core`: that name is the extension's alone
+from ._strategies import STRATEGIES as _STRATEGIES, Strategy, StrategyName
 from ._version import __version__
 from .report import Comparison, compare, resize_impact
 from .detect import Detection, detect  # binds the functions over the submodules
@@ -43,15 +43,15 @@ if TYPE_CHECKING:  # type checkers read the pure twin, the specification of both
         xxh32,
     )
 else:
-    murmur2 = _core.murmur2
-    kafkajs_murmur2 = _core.kafkajs_murmur2
-    crc32 = _core.crc32
-    fnv1a = _core.fnv1a
-    xxh32 = _core.xxh32
-    to_positive = _core.to_positive
-    partition = _core.partition
-    partition_many = _core.partition_many
-    group_by_partition = _core.group_by_partition
+    murmur2 = _active.murmur2
+    kafkajs_murmur2 = _active.kafkajs_murmur2
+    crc32 = _active.crc32
+    fnv1a = _active.fnv1a
+    xxh32 = _active.xxh32
+    to_positive = _active.to_positive
+    partition = _active.partition
+    partition_many = _active.partition_many
+    group_by_partition = _active.group_by_partition
 
 
 def strategies() -> Dict[str, Strategy]:
@@ -86,6 +86,7 @@ __all__ = [
     "Sticky",
     "SkewReport",
     "Strategy",
+    "StrategyName",
     "UniformSticky",
     "__version__",
     "compare",

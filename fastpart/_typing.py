@@ -13,7 +13,7 @@ Example:
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any, Iterable, Optional, Protocol, Tuple, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Iterable, Protocol, Tuple, TypeVar, Union
 
 from ._strategies import StrategyName
 
@@ -37,17 +37,24 @@ class ArrowStreamExportable(Protocol):
     def __arrow_c_stream__(self, requested_schema: Any = None) -> Any: ...
 
 
-#: One key: bytes-like (any byte buffer), str (Java's UTF-8) or None (keyless).
-KeyLike = Union[bytes, bytearray, memoryview, Buffer, str, None]
-#: Bytes to hash: a key without None.
-HashKey = Union[bytes, bytearray, memoryview, Buffer, str]
-#: A batch: a sequence/iterable of keys, a NumPy array or buffer, an Arrow array or stream.
-Batch = Union[Iterable[Optional[Union[bytes, bytearray, memoryview, Buffer, str]]], Buffer,
-              ArrowArrayExportable, ArrowStreamExportable]
-#: ``strategy=``: a known name (offered by editors) or any str (checked at run time).
-StrategyArg = Union[StrategyName, str]
-#: The type of ``out=``: partition_many returns the buffer it was given.
-OutT = TypeVar("OutT", bound=Buffer)
+if TYPE_CHECKING:
+    import numpy
+
+    # NumPy's stubs declare ndarray.__buffer__ only for Python >= 3.12: name it
+    _Bytes = Union[bytes, bytearray, memoryview, Buffer, "numpy.ndarray[Any, Any]"]
+    #: One key: bytes-like (any byte buffer), str (Java's UTF-8) or None (keyless).
+    KeyLike = Union[_Bytes, str, None]
+    #: Bytes to hash: a key without None.
+    HashKey = Union[_Bytes, str]
+    #: A batch: an iterable of keys, a NumPy array or buffer, an Arrow array or stream.
+    Batch = Union[Iterable[KeyLike], _Bytes, ArrowArrayExportable, ArrowStreamExportable]
+    #: ``strategy=``: a known name (offered by editors) or any str (checked at run time).
+    StrategyArg = Union[StrategyName, str]
+    #: The type of ``out=``: partition_many returns the buffer it was given.
+    OutT = TypeVar("OutT", bound=Union[Buffer, "numpy.ndarray[Any, Any]"])
+else:  # run time: only type checkers read these
+    KeyLike = HashKey = Batch = StrategyArg = Any
+    OutT = TypeVar("OutT")
 
 __all__ = ["ArrowArrayExportable", "ArrowStreamExportable", "Batch", "Buffer", "HashKey", "KeyLike",
            "OutT", "StrategyArg", "StrategyName"]

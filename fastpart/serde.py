@@ -32,9 +32,13 @@ import math
 import operator
 import struct
 import uuid as _uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any, SupportsFloat, SupportsIndex, Union, overload
 
 from ._inputs import java_utf8
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 __all__ = ["int16", "int32", "int64", "float32", "float64", "uuid", "string"]
 
@@ -78,6 +82,10 @@ def _int_array(arr: Any, bits: int, java: str) -> Any:
     return _rows(np.ascontiguousarray(arr.astype(f">i{w}").ravel()), w)
 
 
+@overload  # an ndarray also has __index__ (0-d arrays): listed first, it wins
+def int16(value: "NDArray[Any]") -> "NDArray[np.uint8]": ...  # type: ignore[overload-overlap]
+@overload
+def int16(value: SupportsIndex) -> bytes: ...
 def int16(value: Any) -> Any:
     """``ShortSerializer``: 2 bytes, big-endian two's complement.
 
@@ -90,6 +98,10 @@ def int16(value: Any) -> Any:
     return _int(value, 16, "Short")
 
 
+@overload
+def int32(value: "NDArray[Any]") -> "NDArray[np.uint8]": ...  # type: ignore[overload-overlap]
+@overload
+def int32(value: SupportsIndex) -> bytes: ...
 def int32(value: Any) -> Any:
     """``IntegerSerializer``: 4 bytes, big-endian two's complement.
 
@@ -102,6 +114,10 @@ def int32(value: Any) -> Any:
     return _int(value, 32, "Integer")
 
 
+@overload
+def int64(value: "NDArray[Any]") -> "NDArray[np.uint8]": ...  # type: ignore[overload-overlap]
+@overload
+def int64(value: SupportsIndex) -> bytes: ...
 def int64(value: Any) -> Any:
     """``LongSerializer``: 8 bytes, big-endian two's complement.
 
@@ -122,6 +138,10 @@ def _real(value: Any, java: str) -> float:
     return float(value)
 
 
+@overload
+def float32(value: "NDArray[Any]") -> "NDArray[np.uint8]": ...  # type: ignore[overload-overlap]
+@overload
+def float32(value: SupportsFloat) -> bytes: ...
 def float32(value: Any) -> Any:
     """``FloatSerializer``: IEEE-754 binary32, big-endian (raw bits, NaN kept).
 
@@ -152,6 +172,10 @@ def float32(value: Any) -> Any:
         return struct.pack(">f", math.copysign(math.inf, x))
 
 
+@overload
+def float64(value: "NDArray[Any]") -> "NDArray[np.uint8]": ...  # type: ignore[overload-overlap]
+@overload
+def float64(value: SupportsFloat) -> bytes: ...
 def float64(value: Any) -> Any:
     """``DoubleSerializer``: IEEE-754 binary64, big-endian; every NaN becomes
     ``0x7ff8000000000000`` (``Double.doubleToLongBits``).
@@ -187,6 +211,10 @@ def _uuid_text(value: Any) -> str:
     raise TypeError(f"UUIDSerializer takes a uuid.UUID (or its text, or 16 bytes), not {type(value).__name__}")
 
 
+@overload
+def uuid(value: "NDArray[Any]") -> "NDArray[np.uint8]": ...
+@overload
+def uuid(value: Union[_uuid.UUID, str, bytes, bytearray]) -> bytes: ...
 def uuid(value: Any) -> Any:
     """``UUIDSerializer``: the lowercase 36-character text form, UTF-8.
 
@@ -203,6 +231,10 @@ def uuid(value: Any) -> Any:
     return _uuid_text(value).encode("ascii")
 
 
+@overload
+def string(value: "NDArray[Any]") -> "NDArray[np.object_]": ...
+@overload
+def string(value: str) -> bytes: ...
 def string(value: Any) -> Any:
     """``StringSerializer`` (UTF-8): an unpaired surrogate becomes ``?``.
 

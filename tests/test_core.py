@@ -468,7 +468,7 @@ def test_mutating_list_from_another_thread_is_safe(native):
             try:
                 res = native.partition_many(keys, 12)
             except RuntimeError as exc:  # the list shrank below its starting length
-                assert "shrank during partition_many" in str(exc)
+                assert str(exc).startswith("the list of keys shrank during partition_many()")
                 errors += 1
             else:
                 assert all(0 <= p < 12 for p in res)
@@ -480,6 +480,73 @@ def test_mutating_list_from_another_thread_is_safe(native):
     # a tuple snapshot is immune to the mutation
     snapshot = tuple(keys)
     assert list(native.partition_many(snapshot, 12)) == [native.partition(k, 12) for k in snapshot]
+
+
+class _MutatingKey(bytearray):
+    """A key whose own code changes the list of keys while partition_many reads it.
+
+    ``isinstance(key, cls)`` consults ``key.__class__`` when the type check
+    fails, and both cores ask ``isinstance(key, str)`` of a bytearray
+    subclass: the property runs once, in the middle of the call.
+    """
+
+    def arm(self, action):
+        self.action = action
+        self.fired = 0
+        return self
+
+    @property
+    def __class__(self):
+        if self.fired == 0:
+            self.fired = 1
+            self.action()
+        return bytearray
+
+
+@pytest.mark.parametrize("size,at", [(10, 2), (3000, 1500)])
+def test_list_shrinking_during_the_call_is_an_error(impl, size, at):
+    keys = [b"k%d" % i for i in range(size)]
+    cut = at + (size - at) // 2
+
+    def shrink():
+        del keys[cut:]
+
+    keys[at] = _MutatingKey(b"mutating").arm(shrink)
+    with pytest.raises(RuntimeError, match=r"^the list of keys shrank during partition_many\(\)"):
+        impl.partition_many(keys, 12)
+    assert keys[at].fired == 1 and len(keys) == cut  # the list really shrank during the call
+
+
+@pytest.mark.parametrize("size,at", [(10, 2), (3000, 1500)])
+def test_list_changed_during_the_call_reads_items_as_they_are(impl, size, at):
+    keys = [b"k%d" % i for i in range(size)]
+    before = list(keys)
+
+    def change():
+        keys[at + 1] = b"replaced"  # read after the change: the new key
+        keys[at - 1] = b"too late"  # read before the change: the old key
+        keys.extend([b"appended"] * 5)  # items beyond the starting length are not read
+
+    keys[at] = _MutatingKey(b"mutating").arm(change)
+    got = list(impl.partition_many(keys, 12))
+    assert keys[at].fired == 1 and len(keys) == size + 5
+    seen = before[:at] + [b"mutating", b"replaced"] + before[at + 2 :]
+    assert got == [impl.partition(k, 12) for k in seen]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="Python classes export buffers (__buffer__) from 3.12")
+def test_list_shrunk_by_a_buffer_export(impl):
+    keys = [b"a", b"b", None, b"d", b"e", b"f"]
+
+    class Key:
+        def __buffer__(self, flags):
+            del keys[3:]
+            return memoryview(b"key")
+
+    keys[1] = Key()
+    with pytest.raises(RuntimeError, match="shrank during partition_many"):
+        impl.partition_many(keys, 12)
+    assert len(keys) == 3
 
 
 # --------------------------------------------------------------- grouping

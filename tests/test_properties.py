@@ -7,6 +7,8 @@ bits after every operation, ``>>>`` as an unsigned shift).
 
 from __future__ import annotations
 
+import importlib
+import os
 import zlib
 
 import pytest
@@ -16,9 +18,28 @@ from hypothesis import strategies as st
 from fastpart import _core_py
 
 try:
-    from fastpart import _core as _native
-except ImportError:  # pragma: no cover - exercised when the core is not built
+    _native = importlib.import_module("fastpart._core")  # not `from fastpart import`: an attribute
+except ImportError as _exc:  # pragma: no cover - exercised when the core is not built
     _native = None
+    _NATIVE_ERROR = str(_exc)
+
+_REQUIRE_NATIVE = os.environ.get("FASTPART_REQUIRE_NATIVE", "") not in ("", "0")
+
+
+def _need_native():
+    """Skip without the compiled core -- or fail, when FASTPART_REQUIRE_NATIVE=1 (CI)."""
+    if _native is None:
+        if _REQUIRE_NATIVE:
+            pytest.fail(f"FASTPART_REQUIRE_NATIVE=1 but the compiled core is missing: {_NATIVE_ERROR}",
+                        pytrace=False)
+        pytest.skip("the compiled core is not built")
+
+
+@pytest.fixture(autouse=True)
+def _cores_present():
+    """Under FASTPART_REQUIRE_NATIVE=1 no property test may run on the twin alone."""
+    if _REQUIRE_NATIVE:
+        _need_native()
 
 
 def _int(x: int) -> int:
@@ -113,8 +134,7 @@ def test_other_families_three_ways(key, n):
                         "kafka-rust", "librdkafka:murmur2", "librdkafka:fnv1a", "franz-go:sarama-hasher",
                         "kafka-go:crc32", "librdkafka:random"]))
 def test_native_equals_twin_on_batches(batch, n, strategy):
-    if _native is None:
-        pytest.skip("the compiled core is not built")
+    _need_native()
     assert list(_native.partition_many(batch, n, strategy=strategy)) == list(
         _core_py.partition_many(batch, n, strategy=strategy))
     assert [_native.partition(k, n, strategy=strategy) for k in batch] == [
@@ -124,8 +144,7 @@ def test_native_equals_twin_on_batches(batch, n, strategy):
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=200))
 def test_kafkajs_and_xxh32_twin(key):
-    if _native is None:
-        pytest.skip("the compiled core is not built")
+    _need_native()
     assert _native.kafkajs_murmur2(key) == _core_py.kafkajs_murmur2(key)
     assert _native.xxh32(key) == _core_py.xxh32(key)
 
