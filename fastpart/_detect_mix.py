@@ -72,8 +72,10 @@ def find_mix(names: Sequence[str], classes: Dict[int, List[int]], best: int, ord
         if i < len(o):
             segs.append(Segment(second_g, "timestamp", None, int(o[i]), int(o[-1]), len(o) - i,
                                 float(sv[i:].mean())))
-        return (f"migration: {segs[0].strategies[0]} until timestamp {segs[0].last}, "
-                f"{segs[-1].strategies[0]} from timestamp {segs[-1].first}"), tuple(segs)
+        from ._detect_text import show_time
+
+        return (f"migration: {segs[0].strategies[0]} until {show_time(segs[0].last)}, "
+                f"{segs[-1].strategies[0]} from {show_time(segs[-1].first)}"), tuple(segs)
     # offsets: one change point per partition, the same direction everywhere
     idx = np.lexsort((o, p))
     o, p, va, vb = o[idx], p[idx], va[idx], vb[idx]
@@ -179,7 +181,8 @@ def keyless_pattern(n: int, records: int, count: int, per_partition: Any, seq: A
     mom = float(per.max() / (count / n))
     if per[top] >= 0.99 * count:
         who = _null_places(n, top)
-        note = f"all on partition {top}" + (f", where {', '.join(who)} put null keys" if who else "")
+        note = f"all on partition {top}" + (f", where {', '.join(who)} put null keys" if who else
+                                            " (one sticky batch, or a partitioner that fixes null keys)")
         return Keyless(count, share, "single partition", used, mom, None, note)
     if seq is None or len(seq[0]) < 2:
         return Keyless(count, share, "spread (order unknown)", used, mom, None,

@@ -27,6 +27,21 @@ def show_key(key: Optional[bytes], limit: int = 40) -> str:
     return "0x" + (h if len(h) <= 2 * limit else h[: 2 * limit] + "...")
 
 
+def show_time(ms: int) -> str:
+    """A record timestamp: UTC date and time when it looks like epoch milliseconds.
+
+    Example:
+        >>> show_time(1700000000123), show_time(42)
+        ('2023-11-14 22:13:20.123 UTC', '42')
+    """
+    if not 10**11 < ms < 10**14:
+        return str(ms)
+    import datetime
+
+    t = datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.timezone.utc)
+    return t.strftime("%Y-%m-%d %H:%M:%S.") + f"{ms % 1000:03d} UTC"
+
+
 def summary(d: "Detection") -> str:
     """One finding per line (see ``Detection.summary``)."""
     lines: List[str] = [f"{d.records:,} records on {d.num_partitions} partitions: {d.keyed:,} keyed, "
@@ -66,7 +81,7 @@ def summary(d: "Detection") -> str:
             lines.append("    changed at partition:offset " + ", ".join(f"{p}:{o}" for p, o in shown_p) + more)
         else:
             for s in d.segments:
-                lines.append(f"    {s.order}s {s.first}..{s.last}: {s.strategies[0]} "
+                lines.append(f"    {show_time(s.first)} .. {show_time(s.last)}: {s.strategies[0]} "
                              f"({s.share:.1%} of {s.records:,} sampled)")
     k = d.keyless
     if k.count:
