@@ -41,7 +41,11 @@ Every strategy has the same two methods (the producer protocol of Java's
     which reproduces the KAFKA-9965 skip.
 
 Randomness is seedable (``seed=`` an int or a ``random.Random``) so tests
-are reproducible; one lock per object makes every call atomic.
+are reproducible.  One ``threading.Lock`` per object guards all of its
+per-topic state (counters, sticky partitions, byte counts, retries, the
+random generator), so every call is atomic with or without the GIL: a
+free-threaded interpreter gets exact counts too (8 threads x 10,000 calls
+in ``tests/test_keyless.py``).
 
 Example:
     >>> from fastpart.keyless import RoundRobin, Sticky, UniformSticky

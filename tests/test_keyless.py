@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import doctest
 import random
+import sys
 import threading
 
 import pytest
@@ -459,3 +460,109 @@ def test_round_robin_thread_safe_with_new_batch_retries():
     results = run_threads(4, work)
     total = collections.Counter(p for r in results for p in r)
     assert total == {p: 1000 for p in parts}     # retried records land where they were placed
+
+
+# ------------------------------------------------------------------ stress (free-threading)
+#
+# Every strategy guards its per-topic state with one threading.Lock.  Under the
+# GIL the lock is cheap; on a free-threaded interpreter (3.13t+) it is what keeps
+# these counts exact.  A switch interval of 1 microsecond makes the GIL hand over
+# between the bytecodes of a read-modify-write, so these tests also catch a
+# missing lock on a GIL build (measured: RoundRobin without its lock miscounts
+# in most runs of the first test).
+
+STRESS_THREADS = 8
+STRESS_CALLS = 10_000
+
+
+@pytest.fixture
+def eager_switching():
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(old)
+
+
+def test_round_robin_stress_exact(eager_switching):
+    rr = RoundRobin()
+    parts = list(range(8))
+    results = run_threads(STRESS_THREADS, lambda: [rr.next_partition("t", parts) for _ in range(STRESS_CALLS)])
+    total = collections.Counter(p for r in results for p in r)
+    assert total == {p: STRESS_CALLS for p in parts}            # 80,000 records, exactly 10,000 each
+    assert rr.counter("t") == STRESS_THREADS * STRESS_CALLS
+
+
+def test_round_robin_stress_two_topics_and_retries(eager_switching):
+    rr = RoundRobin()
+
+    def work():
+        returned, retried = collections.Counter(), collections.Counter()
+        for i in range(STRESS_CALLS // 2):
+            topic = "a" if i % 2 else "b"
+            p = rr.next_partition(topic, range(5))
+            returned[topic, p] += 1
+            if i % 7 == 0:                    # a new batch: the record is asked again
+                rr.on_new_batch(topic, p)
+                retried[topic, p] += 1
+                returned[topic, rr.next_partition(topic, range(5))] += 1
+        return returned, retried
+
+    results = run_threads(STRESS_THREADS, work)
+    returned = sum((r for r, _ in results), collections.Counter())
+    retried = sum((t for _, t in results), collections.Counter())
+    per_topic = STRESS_THREADS * STRESS_CALLS // 4
+    # every counter value was taken exactly once; every retried partition was given back exactly once
+    assert rr.counter("a") == rr.counter("b") == per_topic
+    for topic in "ab":
+        counted = {p: returned[topic, p] - retried[topic, p] for p in range(5)}
+        assert counted == {p: per_topic // 5 for p in range(5)}
+
+
+def test_uniform_sticky_stress_exact_switches(eager_switching):
+    rng = ScriptedRandom(range(10_000))
+    us = UniformSticky(batch_size=100, seed=rng)
+    results = run_threads(
+        STRESS_THREADS, lambda: [us.next_partition("t", range(10_000), record_size=1) for _ in range(STRESS_CALLS)]
+    )
+    total = collections.Counter(p for r in results for p in r)
+    # 80,000 one-byte records, a switch after every 100 bytes: 800 partitions, exactly 100 records each
+    assert total == {p: 100 for p in range(800)}
+    assert rng.calls == 801 and us.produced_bytes("t") == 0
+
+
+def test_random_choice_stress_draws_exactly_the_seeded_sequence(eager_switching):
+    rc = RandomChoice(seed=99)
+    results = run_threads(STRESS_THREADS, lambda: [rc.next_partition("t", range(1000)) for _ in range(STRESS_CALLS)])
+    alone = RandomChoice(seed=99)
+    expected = collections.Counter(alone.next_partition("t", range(1000))
+                                   for _ in range(STRESS_THREADS * STRESS_CALLS))
+    # one shared generator, one draw per call: the same 80,000 draws, in some interleaving
+    assert collections.Counter(p for r in results for p in r) == expected
+
+
+def test_sticky_stress_rotates_once_per_accepted_new_batch(eager_switching):
+    s = Sticky(seed=3)
+    picks = []
+    pick = s._pick
+
+    def recording_pick(parts, avail, old):
+        new = pick(parts, avail, old)
+        picks.append((old, new))          # called with the lock held
+        return new
+
+    s._pick = recording_pick
+
+    def work():
+        for i in range(STRESS_CALLS):
+            p = s.next_partition("t", range(6))
+            if i % 100 == 99:
+                s.on_new_batch("t", p)
+        return None
+
+    run_threads(STRESS_THREADS, work)
+    assert picks[0][0] is None
+    assert all(new != old for old, new in picks[1:])              # KIP-480: never the same partition again
+    assert 2 <= len(picks) <= 1 + STRESS_THREADS * STRESS_CALLS // 100
+    assert s.current("t") == picks[-1][1]
