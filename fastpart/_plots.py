@@ -42,7 +42,8 @@ def _check_path(path: str) -> None:
 def _save(fig: Any, path: str) -> str:
     plt = _pyplot()
     try:
-        fig.savefig(path, dpi=110)
+        with plt.rc_context({"svg.fonttype": "none"}):  # SVG text stays text (searchable, small)
+            fig.savefig(path, dpi=110)
     finally:
         plt.close(fig)
     return path
@@ -181,10 +182,17 @@ def plot_resize(r: "ResizeReport", path: str, *, title: Optional[str] = None) ->
         ax.set_ylabel("old partition")
         for p in range(r.old):
             if p < r.new:
-                ax.add_patch(plt.Rectangle((p - 0.5, p - 0.5), 1, 1, fill=False, edgecolor="white", linewidth=0.8))
+                ax.add_patch(plt.Rectangle((p - 0.5, p - 0.5), 1, 1, fill=False, edgecolor="black", linewidth=1.5))
+        if r.old <= 16 and r.new <= 32:
+            for p in range(r.old):
+                for q in range(r.new):
+                    v = share[p][q]
+                    if v == v:
+                        ax.text(q, p, f"{v:.0f}%", ha="center", va="center", fontsize=8,
+                                color="white" if v < 60 else "black")
         cb = fig.colorbar(im, ax=ax, fraction=0.04)
         cb.set_label("% of the old partition's keys")
-        ax.set_title(head + "\n(white squares: keys that stay)", fontsize=10)
+        ax.set_title(head + "\n(framed: keys that stay on their partition; empty: no keys go there)", fontsize=10)
         fig.tight_layout()
         return _save(fig, path)
     fig, (a1, a2) = plt.subplots(2, 1, figsize=(12, 6.5))
