@@ -42,15 +42,15 @@ def confluent_produce(bootstrap: str, topic: str, keys: Sequence[Optional[bytes]
     return reports
 
 
-def kcat_dump(bootstrap: str, topic: str, path: Path) -> int:
+def kcat_dump(bootstrap: str, topic: str, path: Path, *, timestamps: bool = False) -> int:
     """Consume every record of *topic* (read-only) and write ``key\\tpartition\\toffset``
-    lines as ``kcat -C -f '%k\\t%p\\t%o\\n'`` prints them (a null key as an empty field).
-    Returns the number of records written."""
+    lines as ``kcat -C -f '%k\\t%p\\t%o\\n'`` prints them (a null key as an empty field;
+    with *timestamps* also ``\\t%T``, the timestamp in ms).  Returns the number of records."""
     s = fastpart.live.sample(bootstrap, topic, {}, n=10_000_000, time_limit=60)
     with open(path, "w", encoding="utf-8", newline="\n") as f:
-        for k, p, o in zip(s.keys, s.partitions, s.offsets):
+        for k, p, o, t in zip(s.keys, s.partitions, s.offsets, s.timestamps):
             assert k is None or (b"\t" not in k and b"\n" not in k), k
-            f.write(f"{'' if k is None else k.decode('utf-8')}\t{p}\t{o}\n")
+            f.write(f"{'' if k is None else k.decode('utf-8')}\t{p}\t{o}" + (f"\t{t}\n" if timestamps else "\n"))
     return len(s.keys)
 
 

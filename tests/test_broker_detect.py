@@ -143,6 +143,25 @@ def test_detect_names_the_producer_from_a_kcat_dump(kafka_broker: KafkaBroker, t
     _check(name, r)
 
 
+def test_switch_located_in_time_from_a_kcat_dump_with_timestamps(kafka_broker: KafkaBroker,
+                                                                 topics: Dict[str, str], tmp_path: Path) -> None:
+    dump = tmp_path / "switch.kcat"
+    kcat_dump(kafka_broker.bootstrap, topics["switch-midway"], dump, timestamps=True)
+    rc, out = run_cli("detect", "-p", str(N), "--file", str(dump), "--json", "-q")
+    r = json.loads(out)
+    assert rc == 0 and [s["strategies"][0] for s in r["segments"]] == ["librdkafka:consistent_random", "java"]
+    assert r["segments"][0]["partition"] is None and r["segments"][0]["last"] < r["segments"][1]["first"]
+
+
+def test_skew_on_a_live_topic(kafka_broker: KafkaBroker, topics: Dict[str, str]) -> None:
+    rc, out = run_cli("skew", "-b", kafka_broker.bootstrap, "-t", topics["java-default"], "--json", "-q")
+    r = json.loads(out)
+    assert rc == 0 and r["records"] == RECORDS and r["sample"]["records"] == RECORDS
+    assert [x["num_partitions"] for x in r["loads"]] == [N, 2 * N, 4 * N]
+    # the sample's own placement: every record of the Java topic is where java puts its key
+    assert sum(r["loads"][0]["records"]) == RECORDS and r["loads"][0]["bytes"] is not None
+
+
 def test_expect_gate_on_a_live_topic(kafka_broker: KafkaBroker, topics: Dict[str, str]) -> None:
     b = kafka_broker.bootstrap
     assert run_cli("detect", "-b", b, "-t", topics["java-default"], "--expect", "kafka-python", "-q")[0] == 0
@@ -159,7 +178,8 @@ def test_topic_grown_from_12_to_24_is_reported(kafka_broker: KafkaBroker, tmp_pa
     dump = tmp_path / "grown.kcat"
     assert kcat_dump(kafka_broker.bootstrap, topic, dump) == 4000
     for argv in (("--bootstrap-server", kafka_broker.bootstrap, "--topic", topic),
-                 ("--partitions", "24", "--file", str(dump))):
+                 ("--partitions", "24", "--file", str(dump)),
+                 ("-b", kafka_broker.bootstrap, "-t", topic, "--file", str(dump))):  # count from the cluster
         rc, out = run_cli("detect", *argv, "--json", "--quiet", "--expect", "java")
         assert rc == 0, out  # records placed at 12 partitions count as Java's
         r = json.loads(out)

@@ -348,3 +348,13 @@ def test_counts_equal_a_per_key_check_with_empty_and_null_keys(impl) -> None:
         want = sum(1 for k, p in zip(keys, obs) if k is not None and impl.partition(k, n, strategy=s) == p)
         assert round(share * r.keyed) == want, s
     assert r.keyed == 760
+
+
+def test_cli_json_keys_follow_key_encoding(tmp_path: Path) -> None:
+    odd = b"\xff\x00k"
+    taken = {fastpart.partition(odd, 4, strategy=s) for s in fastpart.strategies()}
+    path = tmp_path / "d.kcat"
+    path.write_text(f"{odd.hex()}\t{min(set(range(4)) - taken)}\t0\n", encoding="ascii")
+    rc, out = cli("detect", "-p", "4", "--file", str(path), "--hex", "--json")
+    ex = json.loads(out)["unexplained"]["examples"]
+    assert rc == 0 and ex[0]["key"] == "ff006b" and ex[0]["key_hex"] == "ff006b"

@@ -17,7 +17,7 @@ from typing import Any, Dict, Optional
 
 from ..detect import DetectAccumulator, Detection
 from ._common import (EXIT_FINDING, EXIT_OK, InputError, Output, UsageError, add_input_options,
-                      add_output_options, add_partitions_options, non_negative, note, resolve_partitions,
+                      add_output_options, add_partitions_options, key_text, non_negative, note, resolve_partitions,
                       strategy_list_type, strategy_type, with_progress)
 from ._readers import iter_batches
 
@@ -148,10 +148,21 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("no records in the input: nothing to detect")
     with Output(args) as out:
         if args.json:
-            out.write(json.dumps({"type": "summary", **r.to_dict(), **extra}) + "\n")
+            d = r.to_dict()
+            reencode(d["unexplained"]["examples"], args.key_encoding)
+            out.write(json.dumps({"type": "summary", **d, **extra}) + "\n")
         else:
             out.write(r.summary() + "\n")
     return _gate(args, r)
+
+
+def reencode(items: Any, encoding: str) -> None:
+    """Write each item's ``key`` in the ``--key-encoding`` (hex/base64) instead of UTF-8 text."""
+    if encoding == "utf8":
+        return
+    for item in items:
+        if item.get("key_hex") is not None:
+            item["key"] = key_text(bytes.fromhex(item["key_hex"]), encoding)
 
 
 def _accumulator(args: argparse.Namespace, n: int) -> DetectAccumulator:

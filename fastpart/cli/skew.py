@@ -18,7 +18,7 @@ from ._common import (EXIT_OK, InputError, Output, UsageError, add_input_options
                       check_plot_path, key_value_type, non_negative, partitions_type, save_plot,
                       strategy_list_type, with_progress)
 from ._readers import iter_batches
-from .detect import add_live_options, live_sample, use_live
+from .detect import add_live_options, live_sample, reencode, use_live
 
 
 def counts_type(text: str) -> List[int]:
@@ -95,7 +95,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("no keys in the input: nothing to measure")
     with Output(args) as out:
         if args.json:
-            out.write(json.dumps({"type": "summary", **r.to_dict(), **extra}) + "\n")
+            d = r.to_dict()
+            for items in [d["hot_keys"], d["unfixable"]] + [x["hot_keys"] for x in d["loads"]]:
+                reencode(items, args.key_encoding)
+            out.write(json.dumps({"type": "summary", **d, **extra}) + "\n")
         else:
             out.write(r.summary() + "\n")
     save_plot(args, r.plot)
