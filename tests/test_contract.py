@@ -270,6 +270,33 @@ def test_out_not_overlapping_is_written_in_place():
         assert out[300:].tolist() == [-7] * 100
 
 
+# ------------------------------------------------------------------ one buffer per call
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="Python classes export buffers (__buffer__) from 3.12")
+def test_a_batch_buffer_is_acquired_once():
+    """An object whose buffer answers differently on each request: read once, never mixed."""
+    class Shifty:
+        def __init__(self):
+            self.calls = 0
+            self.first = np.array([b"ab", b"abcd", b"x"], dtype="S4")
+            self.later = np.zeros((2, 3), dtype=np.float64)
+
+        def __buffer__(self, flags):
+            self.calls += 1
+            return memoryview(self.first if self.calls == 1 else self.later)
+
+    for core in _cores():
+        obj = Shifty()
+        got = list(core.partition_many(obj, 12))
+        assert obj.calls == 1, (core.IMPLEMENTATION, obj.calls)
+        assert got == [core.partition(k, 12) for k in (b"ab", b"abcd", b"x")]
+        obj = Shifty()
+        obj.first, obj.later = obj.later, obj.first  # typed first: refused from that one export
+        with pytest.raises(TypeError, match="float64"):
+            core.partition_many(obj, 12)
+        assert obj.calls == 1
+
+
 # ------------------------------------------------------------------ strategy=
 
 def test_strategy_accepts_any_str():
