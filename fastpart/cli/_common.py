@@ -238,8 +238,27 @@ class Output:
                 raise
             raise InputError(f"cannot write {self.path or 'the output'}: {exc.strerror}") from None
 
+    def write_bytes(self, data: bytes) -> None:
+        """Write bytes as they are (to the binary buffer under a text stream, when there is one)."""
+        buf = getattr(self._stream, "buffer", None)
+        if buf is None:
+            self.write(data.decode("utf-8", "backslashreplace"))
+            return
+        try:
+            self._stream.flush()
+            buf.write(data)
+        except OSError as exc:
+            if isinstance(exc, BrokenPipeError):
+                raise
+            raise InputError(f"cannot write {self.path or 'the output'}: {exc.strerror}") from None
+
     def flush(self) -> None:
-        self._stream.flush()
+        try:
+            self._stream.flush()
+        except OSError as exc:
+            if isinstance(exc, BrokenPipeError):
+                raise
+            raise InputError(f"cannot write {self.path or 'the output'}: {exc.strerror}") from None
 
 
 def note(args: argparse.Namespace, text: str) -> None:

@@ -307,7 +307,7 @@ def _seekable(src: _Source) -> Any:
     import pyarrow as pa
 
     if src.codec is None and src.name != "stdin":
-        return pa.memory_map(src.name, "r")
+        return pa.OSFile(src.name, "r")  # not memory-mapped: mapped pages would count as resident memory
     return pa.BufferReader(src.stream.read())  # stdin or compressed: needs the whole file to seek
 
 
@@ -317,8 +317,11 @@ def read_parquet(src: _Source, args: argparse.Namespace, opts: KeyOptions, wante
     import pyarrow.parquet as pq
 
     src.fmt_label = "Parquet"
+    # memory: read column chunks through a 1 MiB buffer, and give freed memory back (the system
+    # allocator) so the peak is about one row group's batch, not the pool's high-water mark
+    pa.set_memory_pool(pa.system_memory_pool())
     try:
-        pf = pq.ParquetFile(_seekable(src))
+        pf = pq.ParquetFile(_seekable(src), buffer_size=BLOCK, pre_buffer=False)
     except (pa.ArrowInvalid, OSError) as exc:
         raise _arrow_error(src, exc) from None
     names = list(pf.schema_arrow.names)
