@@ -35,22 +35,34 @@ from ._impl import core
 __all__ = ["partition"]
 
 
+def _objects(series: "pd.Series") -> Any:
+    """The values of an object or ``string[python]`` column as an object array, missing values as None."""
+    values = series.to_numpy(dtype=object)
+    missing = series.isna().to_numpy()
+    if missing.any():
+        values = values.copy()
+        values[missing] = None
+    return values
+
+
 def _as_arrow(series: "pd.Series") -> Any:
     import pyarrow as pa
 
-    if series.dtype == object:
-        values = series.to_numpy(dtype=object, copy=True)
-        values[pd.isna(series).to_numpy()] = None
-        for i, v in enumerate(values):
-            if v is not None and not isinstance(v, (bytes, str)):
-                raise TypeError(f"an object column holding {type(v).__name__} values (first at index {i}) "
-                                "is not a key column: keys are bytes or str; for numbers pass key_type= "
-                                f"({', '.join(_engines.KEY_TYPES[2:])}) on a numeric column")
-        return values
+    if series.dtype == object or (isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "python"):
+        return _objects(series)
     try:
         return pa.array(series, from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
         raise TypeError(f"a {series.dtype} column is not a key column ({exc})") from None
+
+
+def _object_error(keys: Any) -> TypeError:
+    for i, v in enumerate(keys):
+        if v is not None and not isinstance(v, (bytes, str)):
+            return TypeError(f"an object column holding {type(v).__name__} values (first at index {i}) is not a "
+                             "key column: keys are bytes or str; for numbers pass key_type= "
+                             f"({', '.join(_engines.KEY_TYPES[2:])}) on a numeric column")
+    return TypeError("an object column of keys must hold bytes, str or missing values")
 
 
 def partition(series: "pd.Series", num_partitions: int, strategy: str = "java", *,
@@ -71,11 +83,18 @@ def partition(series: "pd.Series", num_partitions: int, strategy: str = "java", 
                 raise TypeError("key_type='string' (StringSerializer) needs str values; the column holds bytes "
                                 "(use key_type='bytes')")
             out = np.empty(len(keys), dtype=np.int32)
-            core.partition_many(keys, num_partitions, strategy=strategy, out=out)
+            try:
+                core.partition_many(keys, num_partitions, strategy=strategy, out=out)
+            except TypeError:
+                raise _object_error(keys) from None
         else:
             import pyarrow as pa
 
-            out = _engines.partition_arrow(pa.array(keys), num_partitions, strategy, key_type)
+            try:
+                column = pa.array(keys, from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+                raise TypeError(f"an object column of mixed values is not a key column ({exc})") from None
+            out = _engines.partition_arrow(column, num_partitions, strategy, key_type)
     else:
         out = _engines.partition_arrow(keys, num_partitions, strategy, key_type)
     return pd.Series(out, index=series.index, name=series.name, dtype=np.int32)
