@@ -165,7 +165,9 @@ def sample(bootstrap: str, topic: str, config: Dict[str, str], n: int = 100_000,
     conf = _base_config(bootstrap, config)
     meta_timeout = float(conf.pop("fastpart.timeout", "15"))
     conf.update({"group.id": f"fastpart-sample-{uuid.uuid4().hex}", **_READ_ONLY,
-                 "enable.partition.eof": "false"})
+                 # end-of-partition events end a partition whose last offsets hold no record a
+                 # consumer sees (transaction markers, compacted or aborted records)
+                 "enable.partition.eof": "true"})
     consumer = ck.Consumer(conf)
     keys: List[Optional[bytes]] = []
     partitions: List[int] = []
@@ -187,7 +189,10 @@ def sample(bootstrap: str, topic: str, config: Dict[str, str], n: int = 100_000,
         while remaining and time.monotonic() < deadline:
             batch = consumer.consume(num_messages=10_000, timeout=min(1.0, max(0.05, deadline - time.monotonic())))
             for m in batch:
-                if m.error() is not None:
+                err = m.error()
+                if err is not None:
+                    if err.code() == ck.KafkaError._PARTITION_EOF:
+                        remaining.pop(m.partition(), None)
                     continue
                 p, off = m.partition(), m.offset()
                 stop = remaining.get(p)

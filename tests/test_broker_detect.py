@@ -208,3 +208,24 @@ def test_live_sample_is_read_only_and_bounded(kafka_broker: KafkaBroker, topics:
     admin = confluent_kafka.admin.AdminClient({"bootstrap.servers": kafka_broker.bootstrap})
     groups = admin.list_consumer_groups().result(timeout=30)
     assert not [g.group_id for g in groups.valid if g.group_id.startswith("fastpart-sample-")]
+
+
+def test_sample_does_not_wait_for_transaction_markers(kafka_broker: KafkaBroker, confluent_kafka_module: Any) -> None:
+    """A transactional producer ends each partition with a commit marker no consumer sees:
+    sampling stops at the end of the partition instead of waiting for its time limit."""
+    import fastpart.live
+
+    topic = kafka_broker.create_topic(unique_topic("detect-txn"), 3)
+    p = confluent_kafka_module.Producer({"bootstrap.servers": kafka_broker.bootstrap,
+                                         "transactional.id": f"fastpart-test-{topic}"})
+    p.init_transactions(60)
+    p.begin_transaction()
+    keys = _keys(9, 300)
+    for i, k in enumerate(keys):
+        p.produce(topic, key=k, value=str(i).encode())
+    p.commit_transaction(60)
+    t = time.monotonic()
+    s = fastpart.live.sample(kafka_broker.bootstrap, topic, {}, n=1000, time_limit=25)
+    assert len(s.keys) == 300 and time.monotonic() - t < 15
+    r = fastpart.detect(s.keys, s.partitions, 3)
+    assert r.best == "librdkafka:consistent_random" and r.groups[0].share == 1.0
