@@ -184,10 +184,23 @@ def keyless_pattern(n: int, records: int, count: int, per_partition: Any, seq: A
         note = f"all on partition {top}" + (f", where {', '.join(who)} put null keys" if who else
                                             " (one sticky batch, or a partitioner that fixes null keys)")
         return Keyless(count, share, "single partition", used, mom, None, note)
-    if seq is None or len(seq[0]) < 2:
-        return Keyless(count, share, "spread (order unknown)", used, mom, None,
-                       f"on {used} of {n} partitions; give timestamps to tell round robin from sticky batches")
-    ts, parts = seq
+    if seq is None or len(seq[1]) < 2 or (seq[0] == "offset" and share >= 0.9):
+        why = ("offsets alone do not tell round robin from sticky batches when (almost) every record is keyless"
+               if seq is not None and seq[0] == "offset" else "give offsets or timestamps to see the order")
+        return Keyless(count, share, "spread (order unknown)", used, mom, None, f"on {used} of {n} partitions; {why}")
+    kind, ts, parts = seq
+    if kind == "offset":
+        # per partition: keyless records in runs of consecutive offsets (sticky batches) or one
+        # by one between keyed records (round robin)
+        idx = np.lexsort((ts, parts))
+        o, p = ts[idx], parts[idx]
+        runs = 1 + int(np.count_nonzero((np.diff(p) != 0) | (np.diff(o) != 1)))
+        mean_run = len(o) / runs
+        if mean_run >= 1.5:
+            return Keyless(count, share, "sticky runs", used, mom, mean_run,
+                           f"keyless records sit in runs of consecutive offsets (mean {mean_run:.1f}): sticky batches")
+        return Keyless(count, share, "round-robin-like", used, mom, mean_run,
+                       "keyless records sit one by one between keyed records in every partition")
     idx = np.lexsort((parts, ts))
     ts, parts = ts[idx], parts[idx]
     runs = 1 + int(np.count_nonzero(np.diff(parts) != 0))

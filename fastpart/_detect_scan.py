@@ -218,7 +218,7 @@ class DetectAccumulator:
         nokey = ~keyed
         if m - nkeyed:
             self.keyless_counts += np.bincount(obs[nokey], minlength=self.n)
-            if kind == "timestamp":
+            if kind is not None:
                 self.keyless_sample.add(order[nokey], obs[nokey])
         self.keyed_sample.add(order[keyed] if order is not None else np.zeros(nkeyed, np.int64),
                               obs[keyed], mask[keyed])
@@ -243,7 +243,10 @@ class DetectAccumulator:
         """The report over everything added so far."""
         counts = {name: self.explained[j] for j, name in enumerate(self.names)}
         groups = [[self.names[j] for j in c] for c in self.classes]
-        seq = self.keyless_sample.arrays() if self.order_kind == "timestamp" else None
+        seq = None
+        if self.order_kind == "timestamp" or (self.order_kind == "offset" and self.keyless_sample.stride == 1):
+            arrays = self.keyless_sample.arrays()  # offset runs need every keyless record: no sampling
+            seq = None if arrays is None else (self.order_kind, arrays[0], arrays[1])
         return analyse(self.n, self.records, self.keyless, counts, groups, self.unexplained, self.examples,
                        self.keyless_counts, seq, self._mixed, self._resized)
 

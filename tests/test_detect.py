@@ -358,3 +358,38 @@ def test_cli_json_keys_follow_key_encoding(tmp_path: Path) -> None:
     rc, out = cli("detect", "-p", "4", "--file", str(path), "--hex", "--json")
     ex = json.loads(out)["unexplained"]["examples"]
     assert rc == 0 and ex[0]["key"] == "ff006b" and ex[0]["key_hex"] == "ff006b"
+
+
+def test_keyless_pattern_from_offsets_in_a_mixed_topic() -> None:
+    """kcat dumps have offsets, not timestamps: runs of consecutive keyless offsets mean sticky batches."""
+    n = 6
+    rng = random.Random(2)
+    keys: List[Optional[bytes]] = []
+    for i in range(6000):
+        keys.append(None if rng.random() < 0.2 else b"k%d" % rng.randrange(10**6))
+
+    def offsets_of(parts):
+        seen: dict = {}
+        out = []
+        for p in parts:
+            out.append(seen.get(p, 0))
+            seen[p] = out[-1] + 1
+        return out
+
+    java = list(fastpart.partition_many(keys, n))
+    rr, sticky = [], []
+    k = 0
+    for i, key in enumerate(keys):
+        if key is None:
+            rr.append(k % n)
+            k += 1
+            sticky.append((i // 500) % n)  # one partition per 500 records, as a sticky batch
+        else:
+            rr.append(java[i])
+            sticky.append(java[i])
+    r1 = fastpart.detect(keys, rr, n, offsets=offsets_of(rr))
+    r2 = fastpart.detect(keys, sticky, n, offsets=offsets_of(sticky))
+    assert r1.keyless.pattern == "round-robin-like" and r1.best == "java"
+    assert r2.keyless.pattern == "sticky runs" and r2.keyless.mean_run > 1.5
+    only = fastpart.detect([None] * 100, [i % n for i in range(100)], n, offsets=[i // n for i in range(100)])
+    assert only.keyless.pattern == "spread (order unknown)" and "offsets alone" in only.keyless.note
