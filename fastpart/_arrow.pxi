@@ -4,6 +4,8 @@
 # Checks and hashing run in C (_arrow_kernels.h); the rules and error texts
 # are shared with the pure twin through fastpart/_arrow_rules.py.
 
+from cpython.mem cimport PyMem_Realloc
+
 from . import _arrow_rules as _AR
 
 cdef extern from *:
@@ -94,10 +96,15 @@ cdef struct _Chunk:
     int64_t ilength
 
 
-cdef class _Layout:
-    """What a schema says: the key kind, or a dictionary's index and value kinds."""
-    cdef int kind, width, iw, isgn
-    cdef str fmt
+cdef struct _Lay:
+    # what a schema says: the key kind, or a dictionary's index and value kinds
+    int kind
+    int64_t width
+    int iw
+    int isgn
+
+# type -> (source, stream): source 0 when _AR.check_source has nothing to do for it
+cdef dict _ARROW_TYPES = {}
 
 
 cdef object _ext_name(const FpArrowSchema *s):
@@ -117,9 +124,10 @@ cdef object _ext_name(const FpArrowSchema *s):
     return _AR.extension_name(m[:pos])
 
 
-cdef _Layout _schema_layout(const FpArrowSchema *s):
-    cdef _Layout lay = _Layout()
+cdef str _schema_layout(const FpArrowSchema *s, _Lay *lay):
+    """Fill *lay* from a schema; returns the key (or dictionary value) format."""
     cdef const FpArrowSchema *d
+    cdef const char *f
     if s.release == NULL:
         raise _AR.released("schema")
     if s.format == NULL:
@@ -128,6 +136,7 @@ cdef _Layout _schema_layout(const FpArrowSchema *s):
     ext = _ext_name(s)
     if ext is not None and ext not in _AR.SAFE_EXTENSIONS:
         raise _AR.not_a_key_column(fmt, ext)
+    lay.kind = lay.width = lay.iw = lay.isgn = 0
     d = s.dictionary
     if d != NULL:
         spec = _AR.INDEX_FORMATS.get(fmt)
@@ -143,9 +152,16 @@ cdef _Layout _schema_layout(const FpArrowSchema *s):
         ext = _ext_name(d)
         if ext is not None and ext not in _AR.SAFE_EXTENSIONS:
             raise _AR.not_a_key_column(fmt, ext)
-    lay.kind, lay.width = _AR.parse_format(fmt)
-    lay.fmt = fmt
-    return lay
+    f = d.format if d != NULL else s.format
+    if strcmp(f, "u") == 0 or strcmp(f, "z") == 0:  # the common formats without a Python call
+        lay.kind = FPA_BIN32
+    elif strcmp(f, "U") == 0 or strcmp(f, "Z") == 0:
+        lay.kind = FPA_BIN64
+    elif strcmp(f, "vu") == 0 or strcmp(f, "vz") == 0:
+        lay.kind = FPA_VIEW
+    else:
+        lay.kind, lay.width = _AR.parse_format(fmt)
+    return fmt
 
 
 cdef int _fill_col(fpa_col *c, int kind, int64_t width, const FpArrowArray *a, str fmt, Py_ssize_t chunk,
@@ -210,14 +226,14 @@ cdef int _fill_col(fpa_col *c, int kind, int64_t width, const FpArrowArray *a, s
     return 0
 
 
-cdef int _fill_chunk(_Chunk *ck, _Layout lay, const FpArrowArray *a, Py_ssize_t chunk) except -1:
+cdef int _fill_chunk(_Chunk *ck, const _Lay *lay, str fmt, const FpArrowArray *a, Py_ssize_t chunk) except -1:
     cdef int64_t bad = -1
     cdef int rule
     if a.release == NULL:
         raise _AR.released("array")
     ck.iw = lay.iw
     if lay.iw == 0:
-        return _fill_col(&ck.col, lay.kind, lay.width, a, lay.fmt, chunk, "")
+        return _fill_col(&ck.col, lay.kind, lay.width, a, fmt, chunk, "")
     # a dictionary array: validity + indices, then the dictionary's values
     if a.length < 0:
         raise _AR.malformed(chunk, None, 1, "")
@@ -242,7 +258,7 @@ cdef int _fill_chunk(_Chunk *ck, _Layout lay, const FpArrowArray *a, Py_ssize_t 
     ck.ivalid = <const uint8_t *>a.buffers[0] if a.null_count != 0 else NULL
     ck.ioffset = a.offset
     ck.ilength = a.length
-    _fill_col(&ck.col, lay.kind, lay.width, a.dictionary, lay.fmt, chunk, " dictionary")
+    _fill_col(&ck.col, lay.kind, lay.width, a.dictionary, fmt, chunk, " dictionary")
     if a.length >= _NOGIL_KEYS:
         with nogil:
             rule = fpa_check_index(ck.idx, ck.iw, ck.isgn, ck.ivalid, ck.ioffset, ck.ilength,
@@ -304,15 +320,16 @@ cdef object _hash_chunks(_Chunk *cks, Py_ssize_t nck, int code, uint32_t n, obje
     return res.finish()
 
 
-cdef object _read_arrays(_Layout lay, list arrays, int code, uint32_t n, object out):
-    """Check every array (a list of FpArrowArray* as ints), then hash them."""
-    cdef Py_ssize_t nck = len(arrays), i
+cdef object _read_arrays(const _Lay *lay, str fmt, FpArrowArray **arrays, Py_ssize_t nck, int code,
+                         uint32_t n, object out):
+    """Check every array, then hash them."""
+    cdef Py_ssize_t i
     cdef _Chunk *cks = <_Chunk *>PyMem_Malloc((nck if nck else 1) * sizeof(_Chunk))
     if cks == NULL:
         raise MemoryError()
     try:
         for i in range(nck):
-            _fill_chunk(&cks[i], lay, <const FpArrowArray *><size_t>arrays[i], i)
+            _fill_chunk(&cks[i], lay, fmt, arrays[i], i)
         return _hash_chunks(cks, nck, code, n, out)
     finally:
         PyMem_Free(cks)
@@ -321,13 +338,29 @@ cdef object _read_arrays(_Layout lay, list arrays, int code, uint32_t n, object 
 cdef object _batch_arrow(object keys, int code, uint32_t n, object out):
     cdef FpArrowSchema *schema
     cdef FpArrowArray *arr
+    cdef FpArrowArray **arrays = NULL
+    cdef FpArrowArray **grown
     cdef FpArrowArrayStream *stream
     cdef FpArrowSchema stream_schema
-    cdef list chunks
-    cdef _Layout lay
-    keys = _AR.check_source(keys)
+    cdef Py_ssize_t count = 0, cap = 0, i
+    cdef _Lay lay
+    cdef str fmt
     cls = type(keys)
-    if hasattr(cls, "__arrow_c_stream__"):
+    entry = _ARROW_TYPES.get(cls)
+    if entry is None:
+        entry = (_AR.source_kind(cls), hasattr(cls, "__arrow_c_stream__"))
+        _ARROW_TYPES[cls] = entry
+    if entry[0] == 2:  # pyarrow: its own non-full validation; the rules module names the chunk
+        try:
+            keys.validate()
+        except Exception:
+            _AR.check_source(keys)
+            raise
+    elif entry[0]:
+        keys = _AR.check_source(keys)
+        if type(keys) is not cls:  # an Arrow-backed pandas Series: its pyarrow array
+            return _batch_arrow(keys, code, n, out)
+    if entry[1]:
         try:
             capsule = keys.__arrow_c_stream__()
         except (TypeError, ValueError):
@@ -338,12 +371,17 @@ cdef object _batch_arrow(object keys, int code, uint32_t n, object out):
         if not fp_stream_live(stream):
             raise _AR.released("array stream")
         stream_schema.release = NULL
-        chunks = []
         try:
             if fp_stream_schema(stream, &stream_schema) != 0:
                 raise ValueError(f"Arrow stream get_schema failed: {fp_stream_error(stream).decode('utf-8', 'replace')}")
-            lay = _schema_layout(&stream_schema)
+            fmt = _schema_layout(&stream_schema, &lay)
             while True:
+                if count == cap:
+                    cap = 2 * cap + 8
+                    grown = <FpArrowArray **>PyMem_Realloc(arrays, cap * sizeof(FpArrowArray *))
+                    if grown == NULL:
+                        raise MemoryError()
+                    arrays = grown
                 arr = <FpArrowArray *>PyMem_Malloc(sizeof(FpArrowArray))
                 if arr == NULL:
                     raise MemoryError()
@@ -354,13 +392,14 @@ cdef object _batch_arrow(object keys, int code, uint32_t n, object out):
                 if arr.release == NULL:
                     PyMem_Free(arr)
                     break
-                chunks.append(<size_t>arr)
-            return _read_arrays(lay, chunks, code, n, out)
+                arrays[count] = arr
+                count += 1
+            return _read_arrays(&lay, fmt, arrays, count, code, n, out)
         finally:
-            for c in chunks:
-                arr = <FpArrowArray *><size_t>c
-                fp_release_array(arr)
-                PyMem_Free(arr)
+            for i in range(count):
+                fp_release_array(arrays[i])
+                PyMem_Free(arrays[i])
+            PyMem_Free(arrays)
             fp_release_schema(&stream_schema)
             del capsule  # its destructor releases the stream
     try:
@@ -374,6 +413,6 @@ cdef object _batch_arrow(object keys, int code, uint32_t n, object out):
     schema_capsule, array_capsule = exported
     schema = <FpArrowSchema *>PyCapsule_GetPointer(schema_capsule, "arrow_schema")
     arr = <FpArrowArray *>PyCapsule_GetPointer(array_capsule, "arrow_array")
-    lay = _schema_layout(schema)
+    fmt = _schema_layout(schema, &lay)
     # read in place: the capsules keep schema and array alive and release them
-    return _read_arrays(lay, [<size_t>arr], code, n, out)
+    return _read_arrays(&lay, fmt, &arr, 1, code, n, out)

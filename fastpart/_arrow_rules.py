@@ -215,6 +215,18 @@ def export(keys: Any, method: str) -> Any:
 _SOURCES: Dict[type, int] = {}  # type -> 0 nothing to do, 1 polars, 2 pyarrow, 3 pandas
 
 
+def source_kind(cls: type) -> int:
+    """What check_source does for objects of type *cls* (0: nothing)."""
+    source = _SOURCES.get(cls)
+    if source is None:
+        module = getattr(cls, "__module__", "") or ""
+        source = (1 if module.startswith("polars") else
+                  2 if module.startswith("pyarrow") and hasattr(cls, "validate") else
+                  3 if module.startswith("pandas") and hasattr(cls, "array") else 0)
+        _SOURCES[cls] = source
+    return source
+
+
 def check_source(keys: Any) -> Any:
     """What to read for *keys*, after the refusals decided from the Python object.
 
@@ -226,14 +238,7 @@ def check_source(keys: Any) -> Any:
     pandas Series is read through its pyarrow array (``__arrow_array__``,
     0.3 us) rather than its ``__arrow_c_stream__`` (a conversion, 100+ us).
     """
-    cls = type(keys)
-    source = _SOURCES.get(cls)
-    if source is None:
-        module = getattr(cls, "__module__", "") or ""
-        source = (1 if module.startswith("polars") else
-                  2 if module.startswith("pyarrow") and hasattr(cls, "validate") else
-                  3 if module.startswith("pandas") and hasattr(cls, "array") else 0)
-        _SOURCES[cls] = source
+    source = source_kind(type(keys))
     if source == 0:
         return keys
     if source == 1:
