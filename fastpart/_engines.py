@@ -81,7 +81,7 @@ def check_key_type(key_type: Any) -> str:
 
 def _pa() -> Any:
     try:
-        import pyarrow as pa
+        import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
     except ImportError:  # pragma: no cover - every engine extra installs pyarrow
         raise ImportError("fastpart's dataframe engines need pyarrow: pip install 'fastpart[arrow]'") from None
     return pa
@@ -206,7 +206,7 @@ def _fixed(arr: Any, data: Any, width: int) -> Any:
 
 
 def _uuid_text(v: Any) -> bytes:
-    return serde.uuid(v if isinstance(v, str) else _uuid.UUID(bytes=v))  # type: ignore[no-any-return]
+    return serde.uuid(v if isinstance(v, str) else _uuid.UUID(bytes=v))
 
 
 def serialize(arr: Any, key_type: str) -> Any:

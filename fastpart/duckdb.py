@@ -23,11 +23,12 @@ Requires ``pip install 'fastpart[duckdb]'``.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import duckdb
 import numpy as np
-import pyarrow as pa
+import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
 from . import _engines
 from ._impl import core
@@ -82,9 +83,10 @@ def register(con: "duckdb.DuckDBPyConnection", name: str = "kafka_partition") ->
     """
     core.partition(b"", 1)  # the core loads now, not inside the first query
     sqltype = getattr(duckdb, "sqltype", None)
+    integer: Any
     if sqltype is not None:
         integer = sqltype("INTEGER")
     else:  # DuckDB < 1.4
-        from duckdb.typing import INTEGER as integer
-    con.create_function(name, _dispatch, None, integer, type="arrow",
-                        null_handling="special", side_effects=False)
+        integer = getattr(importlib.import_module("duckdb.typing"), "INTEGER")
+    create: Any = con.create_function
+    create(name, _dispatch, None, integer, type="arrow", null_handling="special", side_effects=False)

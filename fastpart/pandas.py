@@ -11,7 +11,7 @@ records: ``-1`` (so is ``NaN`` in a NumPy-backed float column with
 naming the ``key_type=`` that applies your producer's Java serializer.
 
 Example:
-    >>> import pandas as pd
+    >>> import pandas as pd  # type: ignore[import-untyped,unused-ignore]
     >>> partition(pd.Series(["kafka", None], dtype="string"), 12).tolist()
     [4, -1]
     >>> partition(pd.Series([b"kafka", b"21"]), 10, strategy="librdkafka").tolist()
@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
+import pandas as pd  # type: ignore[import-untyped,unused-ignore]
 
 from . import _engines
 from ._impl import core
@@ -46,7 +46,7 @@ def _objects(series: "pd.Series") -> Any:
 
 
 def _as_arrow(series: "pd.Series") -> Any:
-    import pyarrow as pa
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
     if series.dtype == object or (isinstance(series.dtype, pd.StringDtype) and series.dtype.storage == "python"):
         return _objects(series)
@@ -88,7 +88,7 @@ def partition(series: "pd.Series", num_partitions: int, strategy: str = "java", 
             except TypeError:
                 raise _object_error(keys) from None
         else:
-            import pyarrow as pa
+            import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
             try:
                 column = pa.array(keys, from_pandas=True)

@@ -85,7 +85,7 @@ def with_partition(frame: Any, key: str, num_partitions: int, strategy: str = "j
         >>> with_partition(lf, "key", 12).collect()["partition"].to_list()
         [4, 8, -1]
     """
-    expr = pl.col(key).kafka.partition(num_partitions, strategy=strategy, key_type=key_type)
+    expr = KafkaNamespace(pl.col(key)).partition(num_partitions, strategy=strategy, key_type=key_type)
     return frame.with_columns(expr.alias(name))
 
 

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import array
 import itertools
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, cast
 
 from . import _engines
 from ._impl import core
@@ -49,7 +49,7 @@ from .report import Comparison, PairReport, ResizeReport
 __all__ = ["compare", "counts", "detect", "kafka_partition", "load", "resize_impact"]
 
 try:
-    import pyarrow as pa
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
     from pyspark.sql import Column, DataFrame
     from pyspark.sql import functions as F
 except ImportError as exc:  # pragma: no cover - exercised without the extra
@@ -72,7 +72,7 @@ def _udf(fn: Any) -> Any:
 
         return arrow_udf(on_arrow, "int")
 
-    import pandas as pd
+    import pandas as pd  # type: ignore[import-untyped,unused-ignore]
 
     def on_pandas(keys: "pd.Series") -> "pd.Series":  # pyspark 3.4 - 4.0
         arr = pa.Array.from_pandas(keys)
@@ -83,7 +83,7 @@ def _udf(fn: Any) -> Any:
                 arr = pa.Array.from_pandas(keys.astype("Int64"))
         return pd.Series(fn(arr))
 
-    return F.pandas_udf(on_pandas, "int")  # type: ignore[call-overload]
+    return getattr(F, "pandas_udf")(on_pandas, "int")
 
 
 def kafka_partition(col: "Column | str", num_partitions: int, strategy: str = "java",
@@ -367,6 +367,6 @@ def _counts(num_partitions: int, found: Dict[int, int]) -> Counts:
         ks = np.array([k for _, k in part], dtype=np.int64)
         while ks.sum() > 0:
             take = np.minimum(ks, step // len(part) + 1)
-            out.add(np.repeat(ps, take))
+            out.add(cast(Any, np.repeat(ps, take)))
             ks -= take
     return out
