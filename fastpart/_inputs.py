@@ -239,6 +239,8 @@ def key_bytes(key: Any, index: Optional[int] = None) -> Optional[bytes]:
         return java_utf8(key)
     if isinstance(key, bytes):
         return bytes(key)
+    if type(key) is bytearray:
+        return bytes(key)
     typed = typed_kind(key)
     if typed is not None:
         raise typed_key_error(typed[0], typed[1], index)
