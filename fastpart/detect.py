@@ -28,10 +28,12 @@ Needs NumPy (``pip install 'fastpart[numpy]'``), imported on first use.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ._detect_scan import DetectAccumulator, analyse
 from ._strategies import STRATEGIES
+
+if TYPE_CHECKING:
+    from ._detect_scan import DetectAccumulator
 
 __all__ = ["Detection", "DetectAccumulator", "Example", "Keyless", "Resize", "Segment",
            "StrategyGroup", "Unexplained", "detect", "report_from_counts"]
@@ -230,6 +232,8 @@ def detect(keys: Any, partitions: Any, num_partitions: int, *, offsets: Any = No
         >>> r.best, r.ranking, r.keyless.count
         ('java', (('java', 1.0), ('sarama:hash', 0.6666666666666666)), 1)
     """
+    from ._detect_scan import DetectAccumulator
+
     acc = DetectAccumulator(num_partitions, strategies=strategies, examples=examples)
     acc.add(keys, partitions, offsets=offsets, timestamps=timestamps)
     return acc.result()
@@ -261,6 +265,7 @@ def report_from_counts(num_partitions: int, records: int, keyless: int, explaine
         >>> r.best, r.ranking[0], r.keyless.share
         ('java', ('java', 1.0), 0.1)
     """
+    from ._detect_scan import analyse
     from ._strategies import canonical_name
 
     counts = {canonical_name(k): int(v) for k, v in explained.items()}
@@ -279,3 +284,11 @@ def report_from_counts(num_partitions: int, records: int, keyless: int, explaine
     return analyse(num_partitions, records, keyless, counts, group_lists, unexplained,
                    [Example(k, p) for k, p in examples_unexplained], keyless_partitions, None, None, None)
 
+
+def __getattr__(name: str) -> Any:
+    # the streaming engine loads on first use, so `import fastpart` stays light
+    if name == "DetectAccumulator":
+        from ._detect_scan import DetectAccumulator
+
+        return DetectAccumulator
+    raise AttributeError(f"module 'fastpart.detect' has no attribute {name!r}")

@@ -28,7 +28,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-from ._detect_scan import _np, take_keys
 from ._impl import core
 from ._strategies import canonical_name
 
@@ -168,6 +167,8 @@ class SkewAccumulator:
 
     def __init__(self, num_partitions_candidates: Iterable[int], *, strategies: Sequence[str] = ("java",),
                  max_over_mean: float = 1.5, top: int = 10, with_bytes: bool = False) -> None:
+        from ._detect_scan import _np
+
         np = _np()
         counts = sorted(set(int(n) for n in num_partitions_candidates))
         if not counts:
@@ -198,6 +199,8 @@ class SkewAccumulator:
 
     def add(self, keys: Any, value_sizes: Any = None) -> None:
         """Add one chunk of keys (and their value sizes, when counting bytes)."""
+        from ._detect_scan import _np
+
         np = _np()
         murmur = np.frombuffer(core.partition_many(keys, _FP_MAX), dtype=np.int32)
         m = len(murmur)
@@ -224,6 +227,8 @@ class SkewAccumulator:
         self._count_keys(keys, fp, keyed)
 
     def _count_keys(self, keys: Any, fp: Any, keyed: Any) -> None:
+        from ._detect_scan import _np
+
         np = _np()
         uniq, first, cnt = np.unique(fp[keyed], return_index=True, return_counts=True)
         where = np.flatnonzero(keyed)[first]
@@ -235,7 +240,9 @@ class SkewAccumulator:
         if missing:
             floor = sorted(counts.values(), reverse=True)[min(len(counts), max(self.top, 1) * 20) - 1]
             want = [i for i in missing if counts[int(uniq[i])] >= floor]
-            for i, k in zip(want, take_keys(keys, where[want])):
+            from ._detect_scan import take_keys
+
+        for i, k in zip(want, take_keys(keys, where[want])):
                 assert k is not None
                 self.fp_key[int(uniq[i])] = k
         if len(counts) > 2 * _TRACK:
@@ -246,6 +253,8 @@ class SkewAccumulator:
 
     def result(self) -> SkewReport:
         """The report over everything added so far."""
+        from ._detect_scan import _np
+
         np = _np()
         keyed = self.records - self.keyless
         ranked = sorted(self.fp_count.items(), key=lambda kv: -kv[1])
