@@ -210,3 +210,30 @@ def test_pandas_typed_columns():
         fpd.partition(pd.Series([b"a", 5], dtype=object), N)
     with pytest.raises(TypeError, match="needs str values"):
         fpd.partition(pd.Series([b"a"], dtype=object), N, key_type="string")
+
+
+# --------------------------------------------------------------------------- the README's "At scale" queries
+
+def test_readme_at_scale_polars_and_duckdb_queries(tmp_path, monkeypatch):
+    pl = _engine("polars")
+    duckdb = _engine("duckdb")
+    import collections
+
+    import fastpart.duckdb
+    import fastpart.polars
+
+    monkeypatch.chdir(tmp_path)
+    pl.DataFrame({"key": TEXT, "user_id": list(range(len(TEXT)))}).write_parquet("keys.parquet")
+    df = pl.read_parquet("keys.parquet")
+    out = df.with_columns(pl.col("key").kafka.partition(12, strategy="java").alias("partition"))
+    assert out["partition"].to_list() == ref(TEXT)
+    lazy = fastpart.polars.with_partition(pl.scan_parquet("keys.parquet"), "key", 12).collect()
+    assert lazy["partition"].to_list() == ref(TEXT)
+
+    con = duckdb.connect()
+    fastpart.duckdb.register(con)
+    rows = con.sql("SELECT kafka_partition(key, 12) AS p, count(*) FROM 'keys.parquet' GROUP BY p ORDER BY p")
+    assert dict(rows.fetchall()) == dict(collections.Counter(ref(TEXT)))
+    con.sql("CREATE TABLE t AS SELECT * FROM 'keys.parquet'")
+    got = [r[0] for r in con.sql("SELECT kafka_partition(user_id, 12, 'java', 'int64') FROM t ORDER BY user_id").fetchall()]
+    assert got == [fastpart.partition(serde.int64(i), 12) for i in range(len(TEXT))]
