@@ -121,7 +121,7 @@ def add_input_options(parser: argparse.ArgumentParser, *, extra_columns: bool = 
     g.add_argument("--column", "-c", metavar="NAME",
                    help="the key column: CSV/TSV header name (or 0-based index with --no-header), "
                         "JSON field (dotted path for nested objects: a.b.c), Parquet/Arrow column "
-                        "(default: the first column; for JSON the field 'key')")
+                        "(default: a column named 'key', else the first column; for JSON the field 'key')")
     g.add_argument("--no-header", action="store_true",
                    help="CSV/TSV files have no header row; columns are named 0, 1, 2, ...")
     g.add_argument("--key-encoding", choices=KEY_ENCODINGS, default="utf8",

@@ -186,7 +186,7 @@ def _arrow_error(src: _Source, exc: Exception) -> InputError:
 def _pick(names: List[str], column: Optional[str], src: _Source, what: str) -> Tuple[str, List[str]]:
     """(top-level column, struct path below it) for a key/extra column name."""
     if column is None:
-        return names[0], []
+        return ("key" if "key" in names else names[0]), []
     if column in names:
         return column, []
     head, *rest = column.split(".")
