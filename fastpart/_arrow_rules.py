@@ -95,8 +95,8 @@ def parse_format(fmt: str) -> Tuple[int, int]:
     if fmt.startswith("w:"):
         digits = fmt[2:]
         if not digits or not digits.isascii() or not digits.isdigit() or len(digits) > 10 or int(digits) > 2**31 - 1:
-            raise ValueError(f"malformed Arrow format string {fmt!r}: fixed_size_binary is 'w:' and a "
-                             "width of 0 to 2147483647 digits")
+            raise ValueError(f"malformed Arrow format string {fmt!r}: fixed_size_binary is 'w:' followed by "
+                             "a width of 0 to 2147483647 in decimal digits")
         if len(_FORMATS) < 256:
             _FORMATS[fmt] = (KIND_FIXED, int(digits))
         return KIND_FIXED, int(digits)
@@ -105,6 +105,8 @@ def parse_format(fmt: str) -> Tuple[int, int]:
 
 _TYPE_NAMES = {"b": "boolean", "c": "int8", "C": "uint8", "s": "int16", "S": "uint16", "i": "int32",
                "I": "uint32", "l": "int64", "L": "uint64", "e": "float16", "f": "float32", "g": "float64"}
+
+
 def _type_name(fmt: str) -> str:
     if fmt in _TYPE_NAMES:
         return _TYPE_NAMES[fmt]

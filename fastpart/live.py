@@ -4,7 +4,8 @@ Needs confluent-kafka (``pip install 'fastpart[live]'``); it is imported only
 when a function here is called.  ``config`` takes librdkafka properties as
 ``{"key": "value"}``, the same as kcat's ``-X key=value`` (security settings:
 ``security.protocol``, ``sasl.mechanism``, ``sasl.username``,
-``sasl.password``, ``ssl.ca.location``, ...).
+``sasl.password``, ``ssl.ca.location``, ...); ``fastpart.timeout`` (seconds, default 15) bounds
+the metadata calls and is not passed to the client.
 
 Example (parsing ``-X`` options needs no cluster):
     >>> parse_config(["security.protocol=SASL_SSL", "sasl.mechanism=PLAIN"])
@@ -66,6 +67,18 @@ def _base_config(bootstrap: str, config: Mapping[str, str]) -> Dict[str, Any]:
     return conf
 
 
+def _timeout(conf: Dict[str, Any]) -> float:
+    """Seconds for metadata calls: ``fastpart.timeout`` (taken out of the client config), default 15."""
+    text = conf.pop("fastpart.timeout", "15")
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise ValueError(f"-X fastpart.timeout={text}: give the seconds to wait for the cluster, e.g. 10")
+    return value
+
+
 def _topic_metadata(admin_or_consumer: Any, topic: str, timeout: float) -> Any:
     try:
         md = admin_or_consumer.list_topics(topic=topic, timeout=timeout)
@@ -91,9 +104,9 @@ def partition_count(bootstrap: str, topic: str, config: Dict[str, str]) -> int:
         LiveError: unreachable cluster, missing topic, or refused access.
         ImportError: confluent-kafka is not installed.
     """
-    ck = _kafka()
+    _kafka()  # a clear ImportError when confluent-kafka is missing
     conf = _base_config(bootstrap, config)
-    timeout = float(conf.pop("fastpart.timeout", "15"))
+    timeout = _timeout(conf)
     from confluent_kafka.admin import AdminClient
 
     admin = AdminClient(conf)
@@ -163,7 +176,7 @@ def sample(bootstrap: str, topic: str, config: Dict[str, str], n: int = 100_000,
     ck = _kafka()
     t0 = time.monotonic()
     conf = _base_config(bootstrap, config)
-    meta_timeout = float(conf.pop("fastpart.timeout", "15"))
+    meta_timeout = _timeout(conf)
     conf.update({"group.id": f"fastpart-sample-{uuid.uuid4().hex}", **_READ_ONLY,
                  # end-of-partition events end a partition whose last offsets hold no record a
                  # consumer sees (transaction markers, compacted or aborted records)

@@ -283,8 +283,6 @@ def kcat_file(tmp_path: Path) -> Path:
 
 
 def test_cli_detect_kcat(kcat_file: Path) -> None:
-    import fastpart.cli  # noqa: F401
-
     rc, out = cli("detect", "-p", "12", "--file", str(kcat_file))
     assert rc == 0
     assert "100.0% of 3,000 keyed records match librdkafka:consistent_random = librdkafka default" in out
@@ -393,3 +391,10 @@ def test_keyless_pattern_from_offsets_in_a_mixed_topic() -> None:
     assert r2.keyless.pattern == "sticky runs" and r2.keyless.mean_run > 1.5
     only = fastpart.detect([None] * 100, [i % n for i in range(100)], n, offsets=[i // n for i in range(100)])
     assert only.keyless.pattern == "spread (order unknown)" and "offsets alone" in only.keyless.note
+
+
+def test_cli_live_bad_timeout_is_exit_2(capsys) -> None:
+    pytest.importorskip("confluent_kafka")
+    assert cli("detect", "-b", "127.0.0.1:1", "-t", "t", "-X", "fastpart.timeout=0")[0] == 2
+    assert cli("detect", "-b", "127.0.0.1:1", "-t", "t", "-X", "fastpart.timeout=x", "--file", "-")[0] == 2
+    assert "Traceback" not in capsys.readouterr().err

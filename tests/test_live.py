@@ -54,3 +54,9 @@ def test_missing_client_library_says_what_to_install(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "confluent_kafka", None)
     with pytest.raises(ImportError, match=r"pip install 'fastpart\[live\]'"):
         live.partition_count("127.0.0.1:9092", "orders", {})
+
+
+def test_bad_timeout_is_a_clear_error() -> None:
+    pytest.importorskip("confluent_kafka")
+    with pytest.raises(ValueError, match="fastpart.timeout=soon"):
+        live.partition_count("127.0.0.1:1", "orders", {"fastpart.timeout": "soon"})

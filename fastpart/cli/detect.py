@@ -71,7 +71,7 @@ def live_sample(args: argparse.Namespace) -> Any:
         raise UsageError("--sample must be at least 1")
     try:
         s = live.sample(args.bootstrap_server, args.topic, dict(args.client_config or []), n, args.time_limit)
-    except ImportError as e:
+    except (ImportError, ValueError) as e:
         raise UsageError(str(e)) from None
     except live.LiveError as e:
         raise InputError(str(e)) from None
@@ -98,7 +98,7 @@ def resolve_live_count(args: argparse.Namespace) -> Optional[int]:
     """``resolve_partitions`` with cluster errors as input errors (exit 2)."""
     try:
         return resolve_partitions(args)
-    except ImportError as e:
+    except (ImportError, ValueError) as e:
         raise UsageError(str(e)) from None
     except RuntimeError as e:  # fastpart.live.LiveError
         raise InputError(str(e)) from None
