@@ -57,7 +57,7 @@ class Counts:
         try:
             import numpy as np
         except ImportError:  # pragma: no cover - numpy comes with the cli/test extras
-            np = None
+            np = None  # type: ignore[assignment]
         self._np = np
         if num_partitions <= DENSE_LIMIT:
             self._dense = np.zeros(num_partitions, dtype=np.int64) if np is not None else [0] * num_partitions

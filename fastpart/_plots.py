@@ -103,7 +103,7 @@ def max_deviation(counts: Sequence[int]) -> float:
     return max((abs(100.0 * (c - mean) / mean) for c in counts), default=0.0) if mean else 0.0
 
 
-def _matrix(ax: Any, names: List[str], values: List[List[Optional[float]]], title: str) -> None:
+def _matrix(ax: Any, names: List[str], values: List[List[Optional[float]]], title: str) -> Any:
     k = len(names)
     data = [[v if v is not None else float("nan") for v in row] for row in values]
     im = ax.imshow(data, vmin=0, vmax=100, cmap="RdYlGn")
@@ -198,9 +198,9 @@ def plot_resize(r: "ResizeReport", path: str, *, title: Optional[str] = None) ->
     fig, (a1, a2) = plt.subplots(2, 1, figsize=(12, 6.5))
     old = r.old_counts.as_list()
     out = r.moved_out.as_list()
-    share = sorted((100.0 * o / c if c else 0.0 for o, c in zip(out, old)), reverse=True)
-    xs = list(range(1, len(share) + 1))
-    a1.fill_between(xs, share, 0, step="mid", color=_COLORS[1], alpha=0.6, linewidth=0)
+    moved_share = sorted((100.0 * o / c if c else 0.0 for o, c in zip(out, old)), reverse=True)
+    xs = list(range(1, len(moved_share) + 1))
+    a1.fill_between(xs, moved_share, 0, step="mid", color=_COLORS[1], alpha=0.6, linewidth=0)
     a1.axhline(100 * r.moved_share, color="black", linewidth=0.8, linestyle="--")
     a1.text(1, 100 * r.moved_share, f" {100 * r.moved_share:.1f}% overall", va="bottom", fontsize=9)
     a1.set_xlim(1, max(2, r.old))

@@ -69,7 +69,8 @@ def _decode(text: bytes, enc: str, source: str, index: int) -> bytes:
 
 def _serialize(kind: str, value: Any, source: str, index: int) -> bytes:
     try:
-        out: bytes = _SERDE[kind](value)
+        out = _SERDE[kind](value)
+        assert isinstance(out, bytes)
         return out
     except (TypeError, ValueError) as exc:
         raise InputError(f"{_where(source, index)}: cannot serialize {value!r} as a Java {_JAVA[kind]} "
@@ -152,10 +153,9 @@ def arrow_keys(arr: Any, opts: KeyOptions, source: str, start: int, column: str)
     """Keys for a pyarrow array: an Arrow array or NumPy ``S<w>`` array when it
     can stay in bulk, else a list of ``bytes``/``None``.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.types as pt
-
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+    import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]
+    import pyarrow.types as pt  # type: ignore[import-untyped,unused-ignore]
     if pt.is_dictionary(arr.type):
         arr = arr.dictionary_decode()
     t = arr.type
@@ -201,8 +201,7 @@ def arrow_keys(arr: Any, opts: KeyOptions, source: str, start: int, column: str)
 
 def _numeric(arr: Any, kind: str, source: str, column: str) -> Any:
     import numpy as np
-    import pyarrow as pa
-
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
     nulls = arr.null_count
     filled = arr.fill_null(0) if nulls else arr
     values = filled.to_numpy(zero_copy_only=False)

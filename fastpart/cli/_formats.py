@@ -197,9 +197,8 @@ def _pick(names: List[str], column: Optional[str], src: _Source, what: str) -> T
 
 def _columns_batches(src: _Source, args: argparse.Namespace, opts: KeyOptions, wanted: Wanted,
                      names: List[str], batches: Iterator[Any], start: int) -> Iterator[Batch]:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+    import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]
     key_col, key_path = _pick(names, args.column, src, "key")
     extra: Dict[str, Tuple[str, List[str]]] = {}
     for n, (given, req) in wanted.items():
@@ -235,9 +234,8 @@ def _columns_batches(src: _Source, args: argparse.Namespace, opts: KeyOptions, w
 
 
 def _ints(arr: Any, src: _Source, name: str) -> List[Any]:
-    import pyarrow as pa
-    import pyarrow.types as pt
-
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+    import pyarrow.types as pt  # type: ignore[import-untyped,unused-ignore]
     if pt.is_timestamp(arr.type):
         arr = arr.cast(pa.timestamp("ms")).cast(pa.int64())
     elif pt.is_string(arr.type) or pt.is_large_string(arr.type):
@@ -255,9 +253,8 @@ def _delimited(src: _Source, args: argparse.Namespace, opts: KeyOptions, wanted:
                start: int, delimiter: str) -> Iterator[Batch]:
     import csv as pycsv
 
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+    import pyarrow.csv as pacsv  # type: ignore[import-untyped,unused-ignore]
     src.fmt_label = "TSV" if delimiter == "\t" else "CSV"
     head = src.stream.peek(1 << 16)
     first = head.split(b"\n", 1)[0].rstrip(b"\r")
@@ -304,8 +301,7 @@ def read_tsv(src: _Source, args: argparse.Namespace, opts: KeyOptions, wanted: W
 
 
 def _seekable(src: _Source) -> Any:
-    import pyarrow as pa
-
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
     if src.codec is None and src.name != "stdin":
         return pa.OSFile(src.name, "r")  # not memory-mapped: mapped pages would count as resident memory
     return pa.BufferReader(src.stream.read())  # stdin or compressed: needs the whole file to seek
@@ -313,9 +309,8 @@ def _seekable(src: _Source) -> Any:
 
 def read_parquet(src: _Source, args: argparse.Namespace, opts: KeyOptions, wanted: Wanted,
                  extra: Tuple[str, ...], start: int) -> Iterator[Batch]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+    import pyarrow.parquet as pq  # type: ignore[import-untyped,unused-ignore]
     src.fmt_label = "Parquet"
     # memory: read column chunks through a 1 MiB buffer, and give freed memory back (the system
     # allocator) so the peak is about one row group's batch, not the pool's high-water mark
@@ -334,9 +329,8 @@ def read_parquet(src: _Source, args: argparse.Namespace, opts: KeyOptions, wante
 
 def read_arrow(src: _Source, args: argparse.Namespace, opts: KeyOptions, wanted: Wanted,
                extra: Tuple[str, ...], start: int) -> Iterator[Batch]:
-    import pyarrow as pa
-    import pyarrow.ipc as ipc
-
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
+    import pyarrow.ipc as ipc  # type: ignore[import-untyped,unused-ignore]
     src.fmt_label = "Arrow IPC"
     head = src.stream.peek(6)[:6]
     try:

@@ -135,7 +135,7 @@ def iter_batches(args: argparse.Namespace, *, extra_columns: Sequence[str] = (),
     if keys:
         if extra_columns:
             raise UsageError(f"keys given as arguments have no {extra_columns[0]} column; use --file")
-        fields = [os.fsencode(k) for k in keys]
+        fields: List[Optional[bytes]] = [os.fsencode(k) for k in keys]
         yield Batch(text_keys(fields, opts, "arguments", 0), fields, "arguments", 0)
         return
     if not files:
@@ -171,10 +171,10 @@ class _Source:
                 self.size = os.fstat(self.raw.fileno()).st_size
             except OSError:
                 pass
-        stream = self.raw if hasattr(self.raw, "peek") else io.BufferedReader(self.raw)  # type: ignore[arg-type]
+        stream: Any = self.raw if hasattr(self.raw, "peek") else io.BufferedReader(self.raw)  # type: ignore[type-var,unused-ignore]
         base, ext = os.path.splitext(path.lower())
         codec = _COMPRESSED.get(ext)
-        head = stream.peek(8)[:8]  # type: ignore[attr-defined]
+        head = stream.peek(8)[:8]
         magic = next((c for m, c in _MAGIC if head.startswith(m)), None)
         if codec is None:
             codec = magic
@@ -200,20 +200,21 @@ def _decompress(stream: IO[bytes], codec: str, name: str) -> IO[bytes]:
     if codec == "gzip":
         import gzip
 
-        return gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[return-value]
+        return gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[return-value,unused-ignore]
     if codec == "bz2":
         import bz2
 
-        return bz2.BZ2File(stream)  # type: ignore[return-value]
+        return bz2.BZ2File(stream)
     if codec == "xz":
         import lzma
 
-        return lzma.LZMAFile(stream)  # type: ignore[return-value]
+        return lzma.LZMAFile(stream)
     try:
         import zstandard
     except ImportError:
         raise InputError(f"{name} is zstd-compressed: pip install zstandard (or 'fastpart[cli]')") from None
-    return zstandard.ZstdDecompressor().stream_reader(stream, read_across_frames=True)  # type: ignore[no-any-return]
+    reader: IO[bytes] = zstandard.ZstdDecompressor().stream_reader(stream, read_across_frames=True)
+    return reader
 
 
 def _sniff(src: _Source) -> Tuple[Optional[str], bytes]:
@@ -245,7 +246,7 @@ def _read_source(path: str, args: argparse.Namespace, opts: KeyOptions, extra: T
                              f"use --format {sniffed}")
         if fmt in ("parquet", "arrow", "csv", "tsv"):
             try:
-                import pyarrow  # noqa: F401
+                import pyarrow  # type: ignore[import-untyped,unused-ignore]  # noqa: F401
             except ImportError:
                 raise InputError(f"--format {fmt} needs pyarrow: pip install 'fastpart[cli]'") from None
         from . import _formats

@@ -19,7 +19,7 @@ import argparse
 import csv
 import io
 import json
-from json.encoder import encode_basestring_ascii as _json_str  # type: ignore[attr-defined]
+from json.encoder import encode_basestring_ascii as _json_str
 from typing import Any, List, Union
 
 from .. import partition_many
@@ -79,6 +79,7 @@ def _csv(values: List[Any], parts: Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     n = resolve_partitions(args)
+    assert n is not None
     fmt = "jsonl" if args.json else (args.output_format or "tsv")
     if args.json and args.output_format not in (None, "jsonl"):
         raise InputError(f"--json and --output-format {args.output_format} disagree; give one")
