@@ -163,3 +163,10 @@ def test_no_traceback_in_a_real_process(tmp_path):
     assert r.returncode == 2 and r.stderr.startswith(b"fastpart compare: error: cannot read") and not r.stdout
     r = run_sub(["partition", "-p", "12", "-f", "-"], b"")
     assert r.returncode == 2 and b"no keys" in r.stderr
+
+
+def test_unreachable_live_topic(capsys):
+    pytest.importorskip("confluent_kafka", reason="live topics need confluent-kafka (fastpart[live])")
+    e = err_of(["compare", "-s", "java,sarama", "-b", "127.0.0.1:1", "-t", "orders", "-X", "fastpart.timeout=2",
+                "a"], capsys)
+    assert "orders" in e and "127.0.0.1:1" in e

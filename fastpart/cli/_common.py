@@ -179,7 +179,13 @@ def resolve_partitions(args: argparse.Namespace) -> Optional[int]:
             raise UsageError("live topics need fastpart.live (pip install 'fastpart[live]'); "
                              "give --partitions N instead") from None
         config = dict(getattr(args, "client_config", None) or [])
-        count = live.partition_count(bootstrap, topic, config)
+        try:
+            count = live.partition_count(bootstrap, topic, config)
+        except ImportError as exc:
+            raise UsageError(f"live topics need confluent-kafka: pip install 'fastpart[live]' ({exc}); "
+                             f"or give --partitions N") from None
+        except (ValueError, RuntimeError) as exc:  # fastpart.live.LiveError is a RuntimeError
+            raise InputError(f"topic {topic!r} on {bootstrap}: {exc}") from None
         return int(count)
     if getattr(args, "_partitions_required", True):
         raise UsageError("give --partitions N (the topic's partition count), or --bootstrap-server and --topic")
