@@ -1058,3 +1058,35 @@ def test_missing_client_names_the_extra(monkeypatch, module, client, extra):
     assert extra in str(info.value) and "pip install" in str(info.value)
     # fastpart itself and the keyless strategies do not need any client
     assert fastpart.RoundRobin is keyless.RoundRobin
+
+
+# ========================================================== real broker
+
+@pytest.mark.broker
+def test_confluent_serializing_producer_lands_where_java_does_on_a_broker(kafka_broker):
+    """int keys through a SerializingProducer (IntegerSerializer) placed by fastpart.confluent land
+    where the Java producer puts the same 4 bytes (IntegerSerializer writes them, big-endian)."""
+    from broker_support import unique_topic
+
+    ints = list(range(-300, 300, 7)) + [2**31 - 1, -(2**31)]
+    java_topic = kafka_broker.create_topic(unique_topic("ser-java"), 12)
+    java = kafka_broker.java_produce(java_topic, [fastpart.serde.int32(k) for k in ints])
+
+    topic = kafka_broker.create_topic(unique_topic("ser-confluent"), 12)
+    keys = confluent_kafka.serialization.IntegerSerializer()
+    sp = confluent_kafka.SerializingProducer({"bootstrap.servers": kafka_broker.bootstrap, "key.serializer": keys})
+    placer = fp_confluent.Partitioner(sp, key_serializer=keys)
+    reports = {}
+
+    def delivered(err, msg):
+        reports[int(msg.value())] = (err, msg.partition(), msg.key())
+
+    for i, k in enumerate(ints):
+        placer.produce(topic, key=k, value=str(i).encode(), on_delivery=delivered)
+    assert sp.flush(60) == 0
+    assert [reports[i][0] for i in range(len(ints))] == [None] * len(ints)
+    assert [reports[i][1] for i in range(len(ints))] == java              # where the Java producer put them
+    stored = kafka_broker.partitions_by_value(topic)
+    assert [stored[i] for i in range(len(ints))] == java
+    assert [reports[i][2] for i in range(len(ints))] == [fastpart.serde.int32(k) for k in ints]
+    assert len(set(java)) > 1
