@@ -16,6 +16,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+# tests/typing/ holds user files for mypy/pyright (test_typing.py checks them);
+# user_errors.py fails at import on purpose, so --doctest-modules must not import it.
+collect_ignore = ["typing"]
+
 
 def _native():
     try:
