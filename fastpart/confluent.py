@@ -84,12 +84,8 @@ Example::
 from __future__ import annotations
 
 import array
-import collections
-import threading
 import time
-from concurrent.futures import Future
-from dataclasses import dataclass
-from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Optional
 
 try:
     import confluent_kafka as _ck
@@ -101,8 +97,10 @@ except ImportError as exc:  # pragma: no cover - exercised by simulating a missi
     ) from exc
 
 from ._adapter_base import check_keyless
+from ._confluent_explain import Explanation, explain
+from ._confluent_metadata import MetadataCache, MetadataError, TopicInfo
 from ._impl import core as _core
-from ._strategies import canonical_name, strategy_code
+from ._strategies import strategy_code
 from .keyless import KeylessStrategy
 
 __all__ = ["Explanation", "MetadataError", "PARTITION_UA", "Partitioner", "explain"]
@@ -119,10 +117,6 @@ _PARTITION_ERRORS = frozenset(
 )
 
 
-class MetadataError(LookupError):
-    """The producer's metadata has no usable partitions for a topic."""
-
-
 def _error_code(err: Any) -> Optional[int]:
     code = getattr(err, "code", None)
     if callable(code):
@@ -132,18 +126,6 @@ def _error_code(err: Any) -> Optional[int]:
             return None
         return value if isinstance(value, int) else None
     return code if isinstance(code, int) else None
-
-
-class _TopicInfo:
-    __slots__ = ("partitions", "available", "fetched", "stale", "retry_at", "refreshing")
-
-    def __init__(self, partitions: List[int], available: List[int], fetched: float) -> None:
-        self.partitions = partitions
-        self.available = available
-        self.fetched = fetched
-        self.stale = False
-        self.retry_at = fetched  # after a failed refresh: keep using this until then
-        self.refreshing = False  # a background refresh is queued or running
 
 
 class _Unset:
@@ -224,132 +206,48 @@ class Partitioner:
         self.strategy = strategy
         self.key_serializer: Optional[KeySerializer] = _check_serializer(producer, key_serializer)
         self.keyless = None if keyless is None else check_keyless(keyless)
-        self.refresh_interval = refresh_interval
-        self.timeout = timeout
-        self.retry_backoff = 1.0  #: seconds between attempts after a failed refresh
-        self.last_refresh_error: Optional[BaseException] = None  #: why the last background refresh failed
-        self.metadata_requests = 0  #: how many times list_topics was called
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._idle = threading.Condition(self._lock)
-        self._topics: Dict[str, _TopicInfo] = {}
-        self._first: Dict[str, "Future[_TopicInfo]"] = {}   # first fetches in flight
-        self._todo: Deque[str] = collections.deque()          # topics to refresh in the background
-        self._worker: Optional[threading.Thread] = None
+        self.metadata = MetadataCache(
+            lambda topic, wait: producer.list_topics(topic, timeout=wait),
+            refresh_interval=refresh_interval, timeout=timeout, clock=clock,
+        )
 
     # ------------------------------------------------------------ metadata
-    def _fetch(self, topic: str) -> _TopicInfo:
-        """One ``list_topics`` call; never called with the lock held."""
-        with self._lock:
-            self.metadata_requests += 1
-        md = self.producer.list_topics(topic, timeout=self.timeout)
-        tmd = (getattr(md, "topics", None) or {}).get(topic)
-        if tmd is None:
-            raise MetadataError(f"topic {topic!r} is not in the producer's metadata")
-        parts = getattr(tmd, "partitions", None) or {}
-        err = getattr(tmd, "error", None)
-        if not parts:
-            why = f": {err}" if err is not None else ""
-            raise MetadataError(f"topic {topic!r} has no partitions in the producer's metadata{why}")
-        ids = sorted(parts)
-        available = [
-            p for p in ids
-            if getattr(parts[p], "leader", 0) != -1 and getattr(parts[p], "error", None) is None
-        ]
-        return _TopicInfo(ids, available, self._clock())
+    @property
+    def refresh_interval(self) -> Optional[float]:
+        """Seconds between background refreshes of a topic (``None``: only after errors)."""
+        return self.metadata.refresh_interval
 
-    def _info(self, topic: str) -> _TopicInfo:
-        if not isinstance(topic, str) or not topic:
-            raise TypeError(f"topic must be a non-empty str, not {topic!r}")
-        with self._lock:
-            info = self._topics.get(topic)
-            if info is not None:
-                if self._due(info):
-                    self._schedule(topic, info)
-                return info
-            pending = self._first.get(topic)
-            if pending is None:
-                mine: "Future[_TopicInfo]" = Future()
-                self._first[topic] = mine
-        if pending is not None:   # another thread is fetching this topic: share its answer
-            return pending.result()
-        try:
-            info = self._fetch(topic)
-        except BaseException as exc:
-            with self._lock:
-                del self._first[topic]
-            mine.set_exception(exc)
-            raise
-        with self._lock:
-            self._topics[topic] = info
-            del self._first[topic]
-        mine.set_result(info)
-        return info
+    @property
+    def timeout(self) -> float:
+        """Seconds ``list_topics`` may take (the longest the first use of a topic waits)."""
+        return self.metadata.timeout
 
-    def _due(self, info: _TopicInfo) -> bool:
-        # with the lock held
-        if info.refreshing:
-            return False
-        now = self._clock()
-        if now < info.retry_at:
-            return False
-        return info.stale or (self.refresh_interval is not None and now - info.fetched >= self.refresh_interval)
+    @property
+    def retry_backoff(self) -> float:
+        """Seconds between attempts after a failed refresh (default 1)."""
+        return self.metadata.retry_backoff
 
-    def _schedule(self, topic: str, info: _TopicInfo) -> None:
-        # with the lock held: queue a background refresh, starting the worker if none runs
-        info.refreshing = True
-        self._todo.append(topic)
-        if self._worker is None:
-            worker = threading.Thread(target=self._refresh_loop, name="fastpart-confluent-metadata",
-                                      daemon=True)
-            self._worker = worker
-            worker.start()
+    @retry_backoff.setter
+    def retry_backoff(self, seconds: float) -> None:
+        self.metadata.retry_backoff = seconds
 
-    def _refresh_loop(self) -> None:
-        # The worker: refreshes queued topics, then exits (a new one starts when needed).
-        while True:
-            with self._lock:
-                if not self._todo:
-                    self._worker = None
-                    self._idle.notify_all()
-                    return
-                topic = self._todo.popleft()
-            try:
-                info = self._fetch(topic)
-            except Exception as exc:
-                # Broker unreachable, timeout, ...: keep placing records with what we
-                # know, and try again after retry_backoff seconds.
-                with self._lock:
-                    self.last_refresh_error = exc
-                    old = self._topics.get(topic)
-                    if old is not None:
-                        old.refreshing = False
-                        old.retry_at = self._clock() + self.retry_backoff
-            else:
-                with self._lock:
-                    self._topics[topic] = info
+    @property
+    def metadata_requests(self) -> int:
+        """How many times ``list_topics`` was called."""
+        return self.metadata.metadata_requests
 
-    def wait_for_refresh(self, timeout: Optional[float] = None) -> bool:
-        """Wait until no background refresh is queued or running; False if *timeout* passed first.
-
-        ``produce()`` never needs this; it is for tests and for code that
-        wants the new partition count as soon as it is known.
-        """
-        with self._idle:
-            return self._idle.wait_for(lambda: self._worker is None, timeout)
+    @property
+    def last_refresh_error(self) -> Optional[BaseException]:
+        """Why the last background refresh failed (``None`` if none did)."""
+        return self.metadata.last_refresh_error
 
     def partition_count(self, topic: str) -> int:
         """The number of partitions of *topic* (cached; the first use of a topic fetches it)."""
-        return len(self._info(topic).partitions)
+        return len(self.metadata.get(topic).partitions)
 
     def refresh(self, topic: str) -> int:
         """Fetch *topic*'s metadata now and wait for it; returns its partition count (raises if the fetch fails)."""
-        if not isinstance(topic, str) or not topic:
-            raise TypeError(f"topic must be a non-empty str, not {topic!r}")
-        info = self._fetch(topic)
-        with self._lock:
-            self._topics[topic] = info
-        return len(info.partitions)
+        return len(self.metadata.refresh(topic).partitions)
 
     def partition_error(self, topic: Optional[str] = None) -> None:
         """Report that a record of *topic* failed with a partition error (all topics: ``None``).
@@ -357,14 +255,16 @@ class Partitioner:
         The topic's metadata is fetched again in the background (at once, or
         after ``retry_backoff`` if the last attempt failed).
         """
-        with self._lock:
-            topics = list(self._topics) if topic is None else [topic]
-            for name in topics:
-                info = self._topics.get(name)
-                if info is not None:
-                    info.stale = True
-                    if self._due(info):
-                        self._schedule(name, info)
+        self.metadata.partition_error(topic)
+
+    def wait_for_refresh(self, timeout: Optional[float] = None) -> bool:
+        """Wait until no background refresh is queued or running; False if *timeout* passed first.
+
+        ``produce()`` never needs this; it is for tests and for code that
+        wants the new partition count as soon as it is known.
+        """
+        return self.metadata.wait_for_refresh(timeout)
+
 
     def on_delivery(self, err: Any, msg: Any) -> None:
         """A delivery callback that calls :meth:`partition_error` on partition errors."""
@@ -387,7 +287,7 @@ class Partitioner:
         except Exception as exc:
             raise KeySerializationError(exc) from exc
 
-    def _keyless(self, topic: str, info: _TopicInfo) -> int:
+    def _keyless(self, topic: str, info: TopicInfo) -> int:
         assert self.keyless is not None
         return self.keyless.next_partition(topic, info.partitions, info.available)
 
@@ -399,7 +299,7 @@ class Partitioner:
         where the strategy leaves the choice to the client and no keyless
         strategy was given.
         """
-        info = self._info(topic)
+        info = self.metadata.get(topic)
         parts = info.partitions
         p: int = _core.partition(self.serialize_key(topic, key, headers), len(parts), strategy=self.strategy)
         if p >= 0:
@@ -413,7 +313,7 @@ class Partitioner:
 
         With a ``key_serializer`` each key is serialized first (no headers).
         """
-        info = self._info(topic)
+        info = self.metadata.get(topic)
         parts = info.partitions
         if self.key_serializer is not None:
             keys = [self.serialize_key(topic, k) for k in keys]
@@ -497,130 +397,3 @@ def _check_serializer(producer: Any, key_serializer: Any) -> Optional[KeySeriali
             "SerializingProducer with the same key.serializer"
         )
     return key_serializer  # type: ignore[no-any-return]
-
-
-# ---------------------------------------------------------------- explain
-
-#: librdkafka ``partitioner`` value -> (fastpart strategy, keyed, empty key, None key)
-_PARTITIONERS: Dict[str, Tuple[str, str, str, str]] = {
-    "random": ("librdkafka:random", "random (the key is ignored)", "random", "random (sticky)"),
-    "consistent": ("librdkafka:consistent", "crc32(key) % n", "always partition 0", "always partition 0"),
-    "consistent_random": ("librdkafka:consistent_random", "crc32(key) % n", "random (sticky)", "random (sticky)"),
-    "murmur2": ("librdkafka:murmur2", "(murmur2(key) & 0x7fffffff) % n, as Java",
-                "275646681 % n, as Java", "275646681 % n: every None key on one partition"),
-    "murmur2_random": ("java", "(murmur2(key) & 0x7fffffff) % n, as Java",
-                       "275646681 % n, as Java", "random (sticky)"),
-    "fnv1a": ("librdkafka:fnv1a", "abs(int32(fnv1a(key))) % n", "2128831035 % n", "2128831035 % n"),
-    "fnv1a_random": ("librdkafka:fnv1a_random", "abs(int32(fnv1a(key))) % n", "2128831035 % n",
-                     "random (sticky)"),
-}
-_VALID = ", ".join(_PARTITIONERS)
-_JAVA_NULL = "Java: sticky / uniform sticky, never value for value"
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """What a librdkafka ``partitioner`` setting means, compared with Java.
-
-    Attributes:
-        partitioner: the librdkafka partitioner in effect.
-        source: where it came from: ``"default"``, ``"partitioner"`` or
-            ``"default.topic.config"``.
-        strategy: the fastpart strategy that reproduces it.
-        keyed, empty_key, null_key: what it does with a non-empty key, an
-            empty key (``b""``) and a ``None`` key.
-        keyed_matches_java, empty_key_matches_java: the same partition as
-            Java for every such key.
-        null_key_matches_java: ``None`` keys are left to the client's
-            random / sticky choice, as in Java (never value for value).
-    """
-
-    partitioner: str
-    source: str
-    strategy: str
-    keyed: str
-    empty_key: str
-    null_key: str
-    keyed_matches_java: bool
-    empty_key_matches_java: bool
-    null_key_matches_java: bool
-
-    @property
-    def agrees_with_java(self) -> bool:
-        """True when keyed, empty and ``None`` keys all behave as in Java."""
-        return self.keyed_matches_java and self.empty_key_matches_java and self.null_key_matches_java
-
-    def __str__(self) -> str:
-        def mark(ok: bool) -> str:
-            return "same as Java" if ok else "differs from Java"
-
-        origin = "librdkafka default" if self.source == "default" else f"set by {self.source!r}"
-        lines = [
-            f"partitioner={self.partitioner} ({origin}) -> fastpart strategy {self.strategy!r}",
-            f"  keyed records: {self.keyed} -- {mark(self.keyed_matches_java)}",
-            f"  empty key b'': {self.empty_key} -- {mark(self.empty_key_matches_java)}",
-            f"  None key:      {self.null_key} -- "
-            + ("like Java: spread by the client" if self.null_key_matches_java else "differs from Java")
-            + f" ({_JAVA_NULL})",
-        ]
-        if not self.agrees_with_java:
-            lines.append(
-                "  to match Java: set 'partitioner': 'murmur2_random', or pass "
-                "partition=fastpart.confluent.Partitioner(producer).partition(topic, key)"
-            )
-        return "\n".join(lines)
-
-
-def explain(config: Mapping[str, Any]) -> Explanation:
-    """Which fastpart strategy a librdkafka config implies, and how it compares with Java.
-
-    Args:
-        config: a confluent-kafka / librdkafka configuration dict.  The
-            ``partitioner`` property may also sit in ``default.topic.config``,
-            which wins when both are set (as confluent-kafka applies it).
-
-    Raises:
-        ValueError: for a partitioner librdkafka does not know (the error lists
-            the valid ones).
-
-    Example:
-        >>> e = explain({"bootstrap.servers": "localhost:9092"})
-        >>> e.partitioner, e.strategy, e.keyed_matches_java
-        ('consistent_random', 'librdkafka:consistent_random', False)
-        >>> print(explain({"default.topic.config": {"partitioner": "murmur2_random"}}))
-        partitioner=murmur2_random (set by 'default.topic.config') -> fastpart strategy 'java'
-          keyed records: (murmur2(key) & 0x7fffffff) % n, as Java -- same as Java
-          empty key b'': 275646681 % n, as Java -- same as Java
-          None key:      random (sticky) -- like Java: spread by the client (Java: sticky / uniform sticky, never value for value)
-    """
-    if not isinstance(config, Mapping):
-        raise TypeError(f"config must be a dict of librdkafka properties, not {type(config).__name__}")
-    name: Any = "consistent_random"
-    source = "default"
-    if "partitioner" in config:
-        name, source = config["partitioner"], "partitioner"
-    topic_conf = config.get("default.topic.config")
-    if topic_conf is not None:
-        if not isinstance(topic_conf, Mapping):
-            raise TypeError(
-                f"'default.topic.config' must be a dict of topic properties, not {type(topic_conf).__name__}"
-            )
-        if "partitioner" in topic_conf:
-            name, source = topic_conf["partitioner"], "default.topic.config"
-    if not isinstance(name, str) or name not in _PARTITIONERS:
-        raise ValueError(
-            f"invalid librdkafka partitioner {name!r} (from {source!r}); valid values: {_VALID}"
-        )
-    strategy, keyed, empty, null = _PARTITIONERS[name]
-    strategy = canonical_name(strategy)
-    return Explanation(
-        partitioner=name,
-        source=source,
-        strategy=strategy,
-        keyed=keyed,
-        empty_key=empty,
-        null_key=null,
-        keyed_matches_java=name in ("murmur2", "murmur2_random"),
-        empty_key_matches_java=name in ("murmur2", "murmur2_random"),
-        null_key_matches_java=null.startswith("random"),
-    )
