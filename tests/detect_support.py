@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 from typing import List, Optional, Sequence
 
@@ -40,6 +41,37 @@ def confluent_produce(bootstrap: str, topic: str, keys: Sequence[Optional[bytes]
     left = producer.flush(120)
     assert left == 0 and not errors, f"{left} records undelivered; errors: {errors[:10]}"
     return reports
+
+
+def _wait_for_leaders(admin, topic: str, count: int, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        t = admin.list_topics(topic=topic, timeout=10).topics.get(topic)
+        if t is not None and t.error is None and len(t.partitions) == count \
+                and all(p.leader >= 0 for p in t.partitions.values()):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"topic {topic} has no {count} partitions with leaders after {timeout} s")
+
+
+def create_topic(bootstrap: str, name: str, partitions: int) -> str:
+    """Create *name* (replication 1) with confluent-kafka's AdminClient -- no JVM start per
+    topic -- and return once every partition has a leader."""
+    from confluent_kafka.admin import AdminClient, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_topics([NewTopic(name, partitions, 1)])[name].result(60)
+    _wait_for_leaders(admin, name, partitions)
+    return name
+
+
+def add_partitions(bootstrap: str, name: str, total: int) -> None:
+    """Grow *name* to *total* partitions; return once all have leaders."""
+    from confluent_kafka.admin import AdminClient, NewPartitions
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    admin.create_partitions([NewPartitions(name, total)])[name].result(60)
+    _wait_for_leaders(admin, name, total)
 
 
 def kcat_dump(bootstrap: str, topic: str, path: Path, *, timestamps: bool = False) -> int:

@@ -21,7 +21,7 @@ import pytest
 
 from broker_support import KafkaBroker, unique_topic  # the kafka_broker fixture comes from conftest.py
 from conformance_support import need
-from detect_support import confluent_produce, kcat_dump, run_cli
+from detect_support import add_partitions, confluent_produce, create_topic, kcat_dump, run_cli
 
 pytestmark = [pytest.mark.broker]
 
@@ -115,7 +115,7 @@ def _check(name: str, r: Dict[str, Any]) -> None:
 def topics(kafka_broker: KafkaBroker, confluent_kafka_module: Any) -> Dict[str, str]:
     made = {}
     for name, produce in SCENARIOS.items():
-        topic = kafka_broker.create_topic(unique_topic(f"detect-{name}"), N)
+        topic = create_topic(kafka_broker.bootstrap, unique_topic(f"detect-{name}"), N)
         produce(kafka_broker, topic)
         made[name] = topic
     return made
@@ -171,9 +171,9 @@ def test_expect_gate_on_a_live_topic(kafka_broker: KafkaBroker, topics: Dict[str
 
 
 def test_topic_grown_from_12_to_24_is_reported(kafka_broker: KafkaBroker, tmp_path: Path) -> None:
-    topic = kafka_broker.create_topic(unique_topic("detect-grown"), 12)
-    kafka_broker.java_produce(topic, _keys(7, 2000))
-    kafka_broker.add_partitions(topic, 24)
+    topic = create_topic(kafka_broker.bootstrap, unique_topic("detect-grown"), 12)
+    kafka_broker.java_produce(topic, _keys(7, 2000))  # the real Java producer, before and after
+    add_partitions(kafka_broker.bootstrap, topic, 24)
     kafka_broker.java_produce(topic, _keys(8, 2000))
     dump = tmp_path / "grown.kcat"
     assert kcat_dump(kafka_broker.bootstrap, topic, dump) == 4000
@@ -215,7 +215,7 @@ def test_sample_does_not_wait_for_transaction_markers(kafka_broker: KafkaBroker,
     sampling stops at the end of the partition instead of waiting for its time limit."""
     import fastpart.live
 
-    topic = kafka_broker.create_topic(unique_topic("detect-txn"), 3)
+    topic = create_topic(kafka_broker.bootstrap, unique_topic("detect-txn"), 3)
     import logging
 
     p = confluent_kafka_module.Producer({"bootstrap.servers": kafka_broker.bootstrap,
