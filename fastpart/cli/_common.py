@@ -137,7 +137,8 @@ def add_input_options(parser: argparse.ArgumentParser, *, extra_columns: bool = 
                    help="an empty field is a null key (default: the empty key b'')")
     g.add_argument("--null-marker", metavar="TEXT",
                    help="this exact text is a null key (e.g. NULL, \\N); in kcat dumps an empty key "
-                        "field is null unless --null-marker is given")
+                        "field is null unless --null-marker is given (kcat -Z: --null-marker NULL; kcat "
+                        "prints null and empty keys alike)")
     if extra_columns:
         g.add_argument("--partition-column", metavar="NAME", help="column with each record's partition")
         g.add_argument("--offset-column", metavar="NAME", help="column with each record's offset")

@@ -15,9 +15,10 @@ arrow      Arrow IPC file or stream (``.arrow``, ``.feather``, ``.arrows``) (pya
 kcat       ``kcat -C -f '%k\\t%p\\t%o\\n'`` output: key TAB partition [TAB offset [TAB
            timestamp]]; the field count is taken from the first line and the key
            is everything before the last separators (so a key may hold a TAB).
-           kcat prints a null key as an empty field: an empty field is a null
-           key unless ``--null-marker`` is given (run kcat with ``-Z`` and pass
-           ``--null-marker NULL``: then empty is the empty key).
+           kcat prints a null key and an empty key alike (an empty field, or
+           NULL with ``-Z``: librdkafka hands a zero-length key over as NULL),
+           so an empty field is a null key unless ``--null-marker`` is given
+           (``-Z`` dumps: ``--null-marker NULL``).
 =========  ===================================================================
 
 gzip, bz2, xz and zstd (``zstandard``) are decompressed, by the extension or
