@@ -78,7 +78,7 @@ def kcat_dump(bootstrap: str, topic: str, path: Path, *, timestamps: bool = Fals
     """Consume every record of *topic* (read-only) and write ``key\\tpartition\\toffset``
     lines as ``kcat -C -f '%k\\t%p\\t%o\\n'`` prints them (a null key as an empty field;
     with *timestamps* also ``\\t%T``, the timestamp in ms).  Returns the number of records."""
-    s = fastpart.live.sample(bootstrap, topic, {}, n=10_000_000, time_limit=60)
+    s = fastpart.live.sample(bootstrap, topic, {}, n=10_000_000, time_limit=120)
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         for k, p, o, t in zip(s.keys, s.partitions, s.offsets, s.timestamps):
             assert k is None or (b"\t" not in k and b"\n" not in k), k
@@ -87,7 +87,10 @@ def kcat_dump(bootstrap: str, topic: str, path: Path, *, timestamps: bool = Fals
 
 
 def run_cli(*argv: str) -> "tuple[int, str]":
-    """``fastpart <argv>`` in-process: (exit code, standard output)."""
+    """``fastpart <argv>`` in-process: (exit code, standard output).  A live topic is
+    sampled with a generous ``--time-limit`` (busy CI machines), unless one is given."""
+    if ("-b" in argv or "--bootstrap-server" in argv) and "--time-limit" not in argv:
+        argv = argv + ("--time-limit", "120")
     out = io.StringIO()
     rc = fastpart.cli.main(list(argv), stdout=out)
     return rc, out.getvalue()
