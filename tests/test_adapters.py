@@ -918,11 +918,11 @@ class SlowMetadataProducer(FakeConfluentProducer):
 
 def test_confluent_refresh_never_blocks_produce():
     clock = Clock()
-    producer = SlowMetadataProducer({"t": (12, ())}, delay=1.0)
+    producer = SlowMetadataProducer({"t": (12, ())}, delay=1.5)
     placer = fp_confluent.Partitioner(producer, refresh_interval=60, clock=clock)
     start = time.perf_counter()
     placer.produce("t", key=b"first", value=b"v")     # the first use waits for metadata (documented)
-    assert time.perf_counter() - start >= 1.0
+    assert time.perf_counter() - start >= 1.5
     # a key placed differently on 12 and 24 partitions
     key = next(k for k in random_keys(100, seed=5) if fastpart.partition(k, 12) != fastpart.partition(k, 24))
     with producer.lock:
@@ -935,7 +935,7 @@ def test_confluent_refresh_never_blocks_produce():
         placer.produce("t", key=key, value=b"v")
         latencies.append(time.perf_counter() - start)
         during.append(producer.produced[-1]["partition"])
-    assert max(latencies) < 0.25, f"produce() waited {max(latencies):.3f} s during a 1 s metadata refresh"
+    assert max(latencies) < 0.5, f"produce() waited {max(latencies):.3f} s during a 1.5 s metadata refresh"
     assert during[0] == fastpart.partition(key, 12)   # the known count until the refresh lands
     assert placer.wait_for_refresh(10)
     assert placer.partition_count("t") == 24 and producer.list_calls == [("t", 10.0), ("t", 10.0)]
@@ -968,14 +968,14 @@ def test_confluent_refresh_holds_no_lock_while_waiting():
     producer = SlowMetadataProducer({"a": (4, ()), "b": (6, ())}, delay=0.0)
     placer = fp_confluent.Partitioner(producer, refresh_interval=60, clock=clock)
     placer.partition_count("a"), placer.partition_count("b")
-    producer.delay = 1.0
+    producer.delay = 1.5
     clock.now += 61
-    placer.partition_count("a")                   # queues a 1 s refresh of "a" (then of "b")
+    placer.partition_count("a")                   # queues a 1.5 s refresh of "a" (then of "b")
     start = time.perf_counter()
     for _ in range(100):                          # every method stays responsive meanwhile
         placer.partition_count("b"), placer.partition("a", b"k"), placer.partition_error("a")
         placer.on_delivery(None, None)
-    assert time.perf_counter() - start < 0.25
+    assert time.perf_counter() - start < 0.5
     assert placer.wait_for_refresh(10)
 
 
