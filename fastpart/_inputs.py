@@ -26,12 +26,8 @@ as your producer's key serializer writes it
 
 from __future__ import annotations
 
-import datetime as _dt
-import decimal
-import fractions
 import numbers
 import operator
-import uuid as _uuid
 from typing import Any, List, Optional, Tuple
 
 # --------------------------------------------------- typed values -> serde
@@ -111,6 +107,27 @@ def _numpy_kind(dtype: Any) -> Optional[str]:
     return _NUMPY_KINDS.get(k)
 
 
+_CHECKS: Optional[Tuple[Tuple[Any, str], ...]] = None
+
+
+def _typed_checks() -> Tuple[Tuple[Any, str], ...]:
+    """(class, kind) pairs, in order (bool before int, datetime before date); imported on first use."""
+    global _CHECKS
+    if _CHECKS is None:
+        import datetime
+        import decimal
+        import fractions
+        import uuid
+
+        _CHECKS = (  # one assignment of a complete tuple: safe without the GIL
+            (bool, "bool"), (decimal.Decimal, "decimal"), (fractions.Fraction, "fraction"),
+            (numbers.Integral, "int"), (numbers.Real, "float"), (numbers.Complex, "complex"),
+            (datetime.datetime, "datetime"), (datetime.date, "date"), (datetime.time, "time"),
+            (datetime.timedelta, "timedelta"), (uuid.UUID, "uuid"),
+        )
+    return _CHECKS
+
+
 def typed_kind(value: Any) -> Optional[Tuple[str, str]]:
     """``(type name, kind)`` when *value* is a typed value, else None.
 
@@ -126,13 +143,7 @@ def typed_kind(value: Any) -> Optional[Tuple[str, str]]:
                 return None
             return f"a NumPy {value.dtype} array", kind
         return (f"np.{cls.__name__}", kind) if kind else None
-    checks: Tuple[Tuple[Any, str], ...] = (
-        (bool, "bool"), (decimal.Decimal, "decimal"), (fractions.Fraction, "fraction"),
-        (numbers.Integral, "int"), (numbers.Real, "float"), (numbers.Complex, "complex"),
-        (_dt.datetime, "datetime"), (_dt.date, "date"), (_dt.time, "time"),
-        (_dt.timedelta, "timedelta"), (_uuid.UUID, "uuid"),
-    )
-    for typ, kind in checks:
+    for typ, kind in _typed_checks():
         if isinstance(value, typ):
             name = cls.__name__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__name__}"
             return name, kind

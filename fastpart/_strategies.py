@@ -11,7 +11,6 @@ dependencies.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Dict, List, Literal, Tuple
 
@@ -198,6 +197,8 @@ def unknown_strategy(strategy: object) -> Exception:
     if not isinstance(strategy, str):
         return TypeError(f"strategy must be a str naming a partitioner, not {type(strategy).__name__}; "
                          f"known strategies: {_KNOWN}")
+    import difflib
+
     text = str.__str__(strategy)
     close = difflib.get_close_matches(text, CODES, n=3, cutoff=0.6)
     if not close:

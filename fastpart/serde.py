@@ -31,12 +31,13 @@ from __future__ import annotations
 import math
 import operator
 import struct
-import uuid as _uuid
 from typing import TYPE_CHECKING, Any, SupportsFloat, SupportsIndex, Union, overload
 
 from ._inputs import java_utf8
 
 if TYPE_CHECKING:
+    import uuid as _uuid
+
     import numpy as np
     from numpy.typing import NDArray
 
@@ -199,6 +200,8 @@ def float64(value: Any) -> Any:
 
 
 def _uuid_text(value: Any) -> str:
+    import uuid as _uuid
+
     if isinstance(value, _uuid.UUID):
         return str(value)
     if isinstance(value, str):
