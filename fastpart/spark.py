@@ -102,6 +102,10 @@ def kafka_partition(col: "Column | str", num_partitions: int, strategy: str = "j
     A typed column without its ``key_type`` fails the job with a ``TypeError``
     naming the ``key_type`` to use.
 
+    Most of the cost is Spark's JVM-to-Python Arrow round trip, not the
+    hashing: bigger Arrow batches
+    (``spark.sql.execution.arrow.maxRecordsPerBatch``, e.g. 100000) help.
+
     Example (needs a SparkSession, so not run as a doctest)::
 
         df.withColumn("partition", kafka_partition("user_id", 12, key_type="int64"))
@@ -203,6 +207,7 @@ def _partitions_job(df: DataFrame, key_col: str, settings: List[Tuple[int, str]]
             rows = _Rows()
             rows.add("rows", 0, 0, 0, len(col))
             parts = [_engines.partition_arrow(col, n, s, key_type) for n, s in settings]
+            shown = col if key_type in ("bytes", "string") else _engines.serialize(_engines.as_arrow(col), key_type)
             for i, p in enumerate(parts):
                 _tally(np, rows, "load", i, p)
             for i, j in itertools.combinations(range(len(parts)), 2):
@@ -214,7 +219,7 @@ def _partitions_job(df: DataFrame, key_col: str, settings: List[Tuple[int, str]]
                 rows.add("pair", i, j, 1, nd)
                 rows.add("pair", i, j, 2, nu)
                 for k in np.flatnonzero(differ)[:examples].tolist():
-                    rows.add("ex", i, j, 0, 0, _key_bytes(col, k), int(x[k]), int(y[k]))
+                    rows.add("ex", i, j, 0, 0, _key_bytes(shown, k), int(x[k]), int(y[k]))
                 if moves:
                     _tally(np, rows, "out", 0, x[differ])
                     _tally(np, rows, "in", 0, y[differ])
@@ -328,6 +333,8 @@ def detect(df: DataFrame, key_col: str, partition_col: str, num_partitions: int,
                 rows.add("match", i, 0, 0, int(match.sum()))
             lost = keyed & ~any_match
             rows.add("unexplained", 0, 0, 0, int(lost.sum()))
+            if lost.any() and key_type not in ("bytes", "string"):
+                col = _engines.serialize(_engines.as_arrow(col), key_type)
             for k in np.flatnonzero(lost)[:examples].tolist():
                 rows.add("ex", 0, 0, 0, 0, _key_bytes(col, k), int(seen[k]), None)
             yield _emit(rows.d)
