@@ -226,3 +226,31 @@ def test_issue_example_both_cores(impl):
     ch = pa.chunked_array([pa.array([b"ok"]), arr])
     with pytest.raises(ValueError, match=r"chunk 1, index 1\): offsets decrease"):
         impl.partition_many(ch, 12)
+
+
+def test_compiled_core_reads_arrow_without_its_twin():
+    """Every Arrow form, dictionaries included, without importing the ctypes reader."""
+    import subprocess
+
+    code = (
+        "import sys, pyarrow as pa, fastpart._core as c\n"
+        "vals = ['a', None, 'bb' * 20]\n"
+        "for x in (pa.array(vals), pa.array(vals).dictionary_encode(), pa.chunked_array([pa.array(vals)]),\n"
+        "          pa.array(vals, pa.string_view()), pa.array([b'abcd', None], pa.binary(4))):\n"
+        "    c.partition_many(x, 12)\n"
+        "assert 'fastpart._arrow_py' not in sys.modules, 'the compiled core imported its twin'\n"
+    )
+    pytest.importorskip("fastpart._core")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_unknown_null_count_and_null_data(impl):
+    # null_count -1 (not computed by the producer): the validity bitmap decides
+    f = Fake(b"z", 3, [bytes([0b101]), offsets32(0, 2, 2, 5), b"abcde"], null_count=-1)
+    assert list(impl.partition_many(f, 12)) == _want(impl, [b"ab", None, b"cde"])
+    # no bytes at all: the data buffer may be NULL (w:0, or all-empty binary keys)
+    assert list(impl.partition_many(Fake(b"w:0", 2, [None, None]), 12)) == _want(impl, [b"", b""])
+    assert list(impl.partition_many(Fake(b"u", 2, [None, offsets32(3, 3, 3), None]), 12)) == _want(impl, [b"", b""])
+    # a sliced hand-made array reads from its offset
+    g = Fake(b"z", 2, [None, offsets32(0, 2, 2, 5), b"abcde"], offset=1)
+    assert list(impl.partition_many(g, 12)) == _want(impl, [b"", b"cde"])
