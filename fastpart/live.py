@@ -14,6 +14,7 @@ Example (parsing ``-X`` options needs no cluster):
 
 from __future__ import annotations
 
+import importlib
 import logging
 import time
 import uuid
@@ -158,6 +159,33 @@ def _plan(lows_highs: Mapping[int, Tuple[int, int]], n: int) -> Dict[int, int]:
     return {p: start[p] for p in sorted(start) if lows_highs[p][1] > start[p]}
 
 
+def list_offsets(base: Dict[str, Any], topic: str, parts: List[int], timeout: float) -> Dict[int, Tuple[int, int]]:
+    """(first, end) offset per partition in two batched ListOffsets requests (AdminClient),
+    the end as a read_committed consumer sees it (the last stable offset)."""
+    ck = _kafka()
+    admin_module: Any = importlib.import_module("confluent_kafka.admin")
+    admin = admin_module.AdminClient(base)
+    spec = admin_module.OffsetSpec
+    found: Dict[int, List[int]] = {p: [0, 0] for p in parts}
+    for i, which in enumerate((spec.earliest(), spec.latest())):
+        futures = admin.list_offsets({ck.TopicPartition(topic, p): which for p in parts},
+                                     isolation_level=ck.IsolationLevel.READ_COMMITTED, request_timeout=timeout)
+        for tp, fut in futures.items():
+            found[tp.partition][i] = fut.result(timeout).offset
+    return {p: (lo, hi) for p, (lo, hi) in found.items()}
+
+
+def _watermarks(ck: Any, base: Dict[str, Any], consumer: Any, topic: str, parts: List[int],
+                timeout: float) -> Dict[int, Tuple[int, int]]:
+    """:func:`list_offsets`, or one request per partition where the client (confluent-kafka
+    before 2.3) or the broker cannot batch them."""
+    try:
+        return list_offsets(base, topic, parts, timeout)
+    except Exception as e:  # noqa: BLE001 - any failure: the slower, older way
+        _LOG.debug("batched ListOffsets failed (%s); asking per partition", e)
+        return {p: consumer.get_watermark_offsets(ck.TopicPartition(topic, p), timeout=timeout) for p in parts}
+
+
 def sample(bootstrap: str, topic: str, config: Dict[str, str], n: int = 100_000,
            time_limit: float = 30.0) -> Sample:
     """Read up to *n* records of *topic* spread over all partitions, from the
@@ -175,8 +203,9 @@ def sample(bootstrap: str, topic: str, config: Dict[str, str], n: int = 100_000,
         raise ValueError(f"the time limit must be positive, got {time_limit}")
     ck = _kafka()
     t0 = time.monotonic()
-    conf = _base_config(bootstrap, config)
-    meta_timeout = _timeout(conf)
+    base = _base_config(bootstrap, config)
+    meta_timeout = _timeout(base)
+    conf = dict(base)
     conf.update({"group.id": f"fastpart-sample-{uuid.uuid4().hex}", **_READ_ONLY,
                  # end-of-partition events end a partition whose last offsets hold no record a
                  # consumer sees (transaction markers, compacted or aborted records)
@@ -190,10 +219,7 @@ def sample(bootstrap: str, topic: str, config: Dict[str, str], n: int = 100_000,
     try:
         meta = _topic_metadata(consumer, topic, meta_timeout)
         count = len(meta.partitions)
-        marks = {}
-        for p in sorted(meta.partitions):
-            lo, hi = consumer.get_watermark_offsets(ck.TopicPartition(topic, p), timeout=meta_timeout)
-            marks[p] = (lo, hi)
+        marks = _watermarks(ck, base, consumer, topic, sorted(meta.partitions), meta_timeout)
         plan = _plan(marks, n)
         if plan:
             consumer.assign([ck.TopicPartition(topic, p, off) for p, off in plan.items()])

@@ -200,6 +200,16 @@ def test_live_sample_is_read_only_and_bounded(kafka_broker: KafkaBroker, topics:
     assert set(s.per_partition) == set(range(N))  # spread over every partition ...
     assert max(s.per_partition.values()) - min(s.per_partition.values()) <= 1  # ... evenly
     assert fastpart.live.partition_count(kafka_broker.bootstrap, topic, {}) == N
+    # the offsets come from two batched ListOffsets requests, equal to asking per partition
+    import confluent_kafka as ck
+
+    batched = fastpart.live.list_offsets({"bootstrap.servers": kafka_broker.bootstrap}, topic, list(range(N)), 30)
+    c = ck.Consumer({"bootstrap.servers": kafka_broker.bootstrap, "group.id": "fastpart-test-unused"})
+    try:
+        assert batched == {p: c.get_watermark_offsets(ck.TopicPartition(topic, p), timeout=30) for p in range(N)}
+    finally:
+        c.close()
+    assert sum(hi - lo for lo, hi in batched.values()) == RECORDS
     # the latest offsets: each partition's sampled records end at its last offset
     again = fastpart.live.sample(kafka_broker.bootstrap, topic, {}, n=RECORDS, time_limit=120)
     assert len(again.keys) == RECORDS
