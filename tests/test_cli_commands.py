@@ -228,3 +228,17 @@ def test_progress_on_a_terminal(tmp_path):
     assert "keys/s" in text and "B/" in text, text[-500:]
     r = run_sub(["compare", "-p", "12", "-q", "-s", "java,sarama", "-f", str(f)])
     assert r.stderr == b""
+
+
+def test_reports_without_numpy_or_pyarrow(tmp_path, capsys):
+    """Plain-text keys need neither NumPy nor pyarrow nor the compiled core: the pure-Python counting
+    gives the same reports as the NumPy path."""
+    (tmp_path / "sitecustomize.py").write_text("import sys\nsys.modules['numpy'] = None\nsys.modules['pyarrow'] = None\n")
+    stdin = ("\n".join(KEYS[:500]) + "\n\n").encode()
+    env = {"FASTPART_NO_EXTENSIONS": "1", "PYTHONPATH": str(tmp_path)}
+    for argv in (["compare", "-p", "7", "-s", "java,sarama,librdkafka", "--json", "--examples", "4"],
+                 ["resize", "--from", "7", "--to", "9", "--json", "--examples", "4"]):
+        r = run_sub(argv, stdin, env=env)
+        assert r.returncode == 0, r.stderr
+        rc, out, _ = run_cli(argv, stdin, capsys)
+        assert rc == 0 and json.loads(r.stdout) == json.loads(out)
