@@ -103,6 +103,16 @@ class Counts:
     def stats(self) -> LoadStats:
         """Mean, max, min, max/mean, coefficient of variation, empty partitions."""
         n = self.num_partitions
+        d = self._dense
+        if self._np is not None and d is not None and n:
+            np = self._np
+            total = int(d.sum())
+            mean = total / n
+            hot = int(np.argmax(d))
+            cv = float(d.std()) / mean if mean else 0.0
+            mx = int(d[hot])
+            return LoadStats(n, total, mean, mx, int(d.min()), hot, mx / mean if mean else 0.0, cv,
+                             int((d == 0).sum()))
         nz = self.nonzero()
         total = sum(nz.values())
         mean = total / n
