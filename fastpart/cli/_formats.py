@@ -323,7 +323,14 @@ def read_parquet(src: _Source, args: argparse.Namespace, opts: KeyOptions, wante
     key_col, _ = _pick(names, args.column, src, "key")
     cols = [key_col] + [_pick(names, g or n, src, n)[0] for n, (g, r) in wanted.items()
                         if r or (g or n).split(".")[0] in names]
-    batches = pf.iter_batches(batch_size=ROWS, columns=list(dict.fromkeys(cols)))
+    src.rows_total = pf.metadata.num_rows  # progress: the file is read apart from src.raw
+
+    def counted(it: Iterator[Any]) -> Iterator[Any]:
+        for rb in it:
+            src.rows_done += rb.num_rows
+            yield rb
+
+    batches = counted(pf.iter_batches(batch_size=ROWS, columns=list(dict.fromkeys(cols))))
     yield from _columns_batches(src, args, opts, wanted, names, batches, start)
 
 

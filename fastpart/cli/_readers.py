@@ -159,6 +159,8 @@ class _Source:
     def __init__(self, path: str, stdin: IO[bytes]) -> None:
         self.name = "stdin" if path == "-" else path
         self.fmt_label = "input"
+        self.rows_done = 0
+        self.rows_total = 0
         self.size: Optional[int] = None
         self.raw: IO[bytes]
         if path == "-":
@@ -185,8 +187,11 @@ class _Source:
         self.stream = self.stream if hasattr(self.stream, "peek") else io.BufferedReader(self.stream)
 
     def position(self) -> Optional[int]:
+        """Bytes of the file read so far (None if unknown); Parquet sets ``rows_done``/``rows_total``."""
         if self.size is None:
             return None
+        if self.rows_total:
+            return int(self.size * self.rows_done / self.rows_total)
         try:
             return self.raw.tell()
         except (OSError, ValueError):
