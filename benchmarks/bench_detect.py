@@ -86,7 +86,7 @@ def bench_live(records: int) -> Optional[List[List[str]]]:
     import confluent_kafka
 
     lib, classes = build_harness()
-    with KafkaBroker(lib, classes).start() as broker:
+    with KafkaBroker(lib, classes) as broker:  # __enter__ starts it (once)
         topic = broker.create_topic("bench-detect", 12)
         p = confluent_kafka.Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": "20",
                                       "partitioner": "murmur2_random",
