@@ -36,12 +36,17 @@ __all__ = ["partition"]
 
 
 def _objects(series: "pd.Series") -> Any:
-    """The values of an object or ``string[python]`` column as an object array, missing values as None."""
-    values = series.to_numpy(dtype=object)
+    """The values of an object or ``string[python]`` column as an object array (no copy)."""
+    return series.to_numpy(dtype=object)
+
+
+def _missing_as_none(series: "pd.Series", values: Any) -> Any:
+    """*values* with NaN / pd.NA / None (pandas' missing values) replaced by None."""
     missing = series.isna().to_numpy()
-    if missing.any():
-        values = values.copy()
-        values[missing] = None
+    if not missing.any():
+        return values
+    values = values.copy()
+    values[missing] = None
     return values
 
 
@@ -83,15 +88,19 @@ def partition(series: "pd.Series", num_partitions: int, strategy: str = "java", 
                 raise TypeError("key_type='string' (StringSerializer) needs str values; the column holds bytes "
                                 "(use key_type='bytes')")
             out = np.empty(len(keys), dtype=np.int32)
-            try:
+            try:  # the common case first: no NaN / pd.NA (checking isna costs more than hashing)
                 core.partition_many(keys, num_partitions, strategy=strategy, out=out)
             except TypeError:
-                raise _object_error(keys) from None
+                keys = _missing_as_none(series, keys)
+                try:
+                    core.partition_many(keys, num_partitions, strategy=strategy, out=out)
+                except TypeError:
+                    raise _object_error(keys) from None
         else:
             import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
 
             try:
-                column = pa.array(keys, from_pandas=True)
+                column = pa.array(_missing_as_none(series, keys), from_pandas=True)
             except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
                 raise TypeError(f"an object column of mixed values is not a key column ({exc})") from None
             out = _engines.partition_arrow(column, num_partitions, strategy, key_type)
