@@ -8,12 +8,17 @@
 #   3. The sdist installs into a fresh virtualenv and imports the native core;
 #      the repaired wheel installs (with the test extra) into another one and
 #      the test suite passes against it, run from outside the source tree.
-#   4. The pure wheel (FASTPART_NO_EXTENSIONS=1) is py3-none-any, reports
+#      (PACKAGING_SUITE=0 skips the two suite runs: .ci/run sets it, because
+#      `nox -s wheels pypy` runs the suite against a wheel for every CPython
+#      and against the twin on PyPy.)
+#   4. The pure wheel (FASTPART_PURE=1) is py3-none-any, reports
 #      IMPLEMENTATION == "python", and the same suite passes against it.
-#   5. setup.py with a compiler that fails: a pure install and a warning;
-#      under cibuildwheel (CIBUILDWHEEL=1) the build fails instead.
+#   5. setup.py with a compiler that fails: the build FAILS, naming the
+#      compiler and FASTPART_PURE=1; with FASTPART_PURE=1 it makes the pure
+#      wheel on purpose.  No platform-tagged wheel without compiled code.
 #   6. `cibuildwheel --print-build-identifiers` prints the full wheel plan for
-#      Linux, macOS and Windows, and it is the plan we mean.
+#      Linux, macOS and Windows (CPython 3.9-3.14 and free-threaded 3.14t),
+#      and it is the plan we mean.
 #   7. The workflow files parse as YAML and hold the jobs the release needs.
 #
 # Self-contained: needs git, a C compiler and Python >= 3.11 (cibuildwheel's
@@ -36,7 +41,7 @@ mkdir -p "$LOGS" "$WORK/run"
 
 # The variables that steer setup.py and the tests must come from this script
 # alone, not from whoever calls it.
-unset FASTPART_NO_EXTENSIONS FASTPART_REQUIRE_EXTENSIONS FASTPART_REQUIRE_NATIVE \
+unset FASTPART_PURE FASTPART_NO_EXTENSIONS FASTPART_REQUIRE_EXTENSIONS FASTPART_REQUIRE_NATIVE \
       PIP_CONSTRAINT PIP_BUILD_CONSTRAINT CIBUILDWHEEL PYTHONPATH || true
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
@@ -122,6 +127,10 @@ new_venv() {      # new_venv DIR: a fresh virtualenv with the interpreter under 
 # is a failure: the suite must run.
 run_suite() {     # run_suite VENV LABEL
     local venv="$1" label="$2" rc
+    if [[ "${PACKAGING_SUITE:-1}" == "0" ]]; then
+        echo "    test suite against the $label install: skipped (PACKAGING_SUITE=0; nox -s wheels/pypy run it)"
+        return 0
+    fi
     set +e
     (
         cd "$WORK/run"
@@ -233,10 +242,15 @@ required = ["pyproject.toml", "setup.py", "LICENSE", "PKG-INFO",
             "tests/conftest.py"]
 # Present in the sdist whenever the repository has them.
 required += [f for f in ("README.md", "CHANGELOG.md") if os.path.exists(os.path.join(src, f))]
-for d, ext in (("fastpart", (".py", ".pyx", ".pxd", ".h", ".pyi")),):
-    for f in sorted(os.listdir(os.path.join(src, d))):
-        if f.endswith(ext) and f != "_core.c":
-            required.append(f"{d}/{f}")
+# every source of the package, subpackages included: .py, the Cython core and
+# its include files (.pyx, .pxi, .pxd), C headers, stubs
+for d, _, files in os.walk(os.path.join(src, "fastpart")):
+    rel = os.path.relpath(d, src).replace(os.sep, "/")
+    if "__pycache__" in rel:
+        continue
+    for f in sorted(files):
+        if f.endswith((".py", ".pyx", ".pxi", ".pxd", ".h", ".pyi")) and f != "_core.c":
+            required.append(f"{rel}/{f}")
 for f in required:
     if f not in names:
         problems.append(f"sdist lacks {f}")
@@ -269,6 +283,7 @@ bad = [n for n in wnames if re.search(r"\.(pyx|c|h|html)$|__pycache__", n)]
 if bad:
     problems.append(f"wheel holds build inputs: {bad}")
 print("    wheel contents: " + " ".join(sorted(wnames)))
+print(f"    sizes: sdist {os.path.getsize(sdist) // 1024} KiB, wheel {os.path.getsize(wheel) // 1024} KiB")
 
 if problems:
     print("\n".join("    PROBLEM: " + p for p in problems))
@@ -288,7 +303,7 @@ shopt -u nullglob
 [[ ${#repaired[@]} -eq 1 ]] || fail "auditwheel produced ${#repaired[@]} wheels"
 REPAIRED="${repaired[0]}"
 TAG="$(basename "$REPAIRED" .whl | cut -d- -f3-)"
-fact "repaired wheel: $(basename "$REPAIRED")"
+fact "repaired wheel: $(basename "$REPAIRED") ($(( $(stat -c %s "$REPAIRED") / 1024 )) KiB)"
 fact "repaired tag: $TAG"
 [[ "$TAG" == *manylinux_* ]] || fail "the repaired wheel is not manylinux-tagged: $TAG"
 
@@ -312,39 +327,43 @@ assert_impl "$V_NATIVE" native
 FASTPART_REQUIRE_NATIVE=1 run_suite "$V_NATIVE" native-wheel
 
 # --------------------------------------------------------------------------
-step "pure wheel (FASTPART_NO_EXTENSIONS=1): py3-none-any, IMPLEMENTATION == python, test suite"
+step "pure wheel (FASTPART_PURE=1): py3-none-any, IMPLEMENTATION == python, test suite"
 # --------------------------------------------------------------------------
-SRC_PURE="$WORK/src-pure"
-git clone --quiet --no-hardlinks "$REPO" "$SRC_PURE"
-(
-    cd "$SRC_PURE"
-    FASTPART_NO_EXTENSIONS=1 quiet build-pure "$TOOLS/bin/python" -m build --wheel --outdir "$WORK/pure" .
-)
+step "setup.py without a working compiler: the build fails naming it; FASTPART_PURE=1 builds the pure wheel"
+# --------------------------------------------------------------------------
+quiet pip-nocc-tools "$TOOLS/bin/python" -m pip install "setuptools>=77" wheel \
+    -c "$SRC/requirements/cython.txt" cython
+SRC_FB="$WORK/src-nocc"
+git clone --quiet --no-hardlinks "$REPO" "$SRC_FB"
+# A user's machine without a C compiler (CC names one that does not exist) and
+# one whose compiler fails (/bin/false): no wheel, and a message that names the
+# compiler and the escape hatch.
+for cc in /nonexistent/cc /bin/false; do
+    git -C "$SRC_FB" clean -fdxq
+    if (cd "$SRC_FB" && CC="$cc" "$TOOLS/bin/python" -m pip wheel -v --no-build-isolation --no-deps \
+            --wheel-dir "$WORK/nocc" . >"$LOGS/nocc.log" 2>&1); then
+        fail "CC=$cc: the build succeeded without compiling the core"
+    fi
+    shopt -s nullglob
+    made=("$WORK"/nocc/*.whl)
+    shopt -u nullglob
+    [[ ${#made[@]} -eq 0 ]] || fail "CC=$cc: a wheel was made anyway: ${made[*]}"
+    grep -q "ERROR: fastpart's compiled core cannot be built: the C compiler \`$cc\`" "$LOGS/nocc.log" \
+        || fail "CC=$cc: the error does not name the compiler ($LOGS/nocc.log)"
+    grep -q "FASTPART_PURE=1" "$LOGS/nocc.log" || fail "CC=$cc: the error does not name FASTPART_PURE=1"
+    grep -m 1 "ERROR: fastpart's compiled core" "$LOGS/nocc.log" | cut -c 1-160 | sed 's/^ */    /'
+done
+fact "no/failing compiler: the build fails, naming the compiler and FASTPART_PURE=1; no wheel"
+# The escape hatch: the pure wheel on purpose, even with the broken compiler.
+git -C "$SRC_FB" clean -fdxq
+(cd "$SRC_FB" && CC=/bin/false FASTPART_PURE=1 quiet nocc-pure "$TOOLS/bin/python" -m pip wheel \
+    --no-build-isolation --no-deps --wheel-dir "$WORK/nocc-pure" .)
 shopt -s nullglob
-pure=("$WORK"/pure/*.whl)
+fb=("$WORK"/nocc-pure/*.whl)
 shopt -u nullglob
-[[ ${#pure[@]} -eq 1 ]] || fail "expected one pure wheel, found ${#pure[@]}"
-PURE="${pure[0]}"
-fact "pure wheel: $(basename "$PURE")"
-[[ "$PURE" == *-py3-none-any.whl ]] || fail "the pure wheel is not tagged py3-none-any: $(basename "$PURE")"
-"$TOOLS/bin/python" - "$PURE" <<'PY'
-import re, sys, zipfile
-names = zipfile.ZipFile(sys.argv[1]).namelist()
-compiled = [n for n in names if re.search(r"\.(so|pyd|dylib|dll)$", n)]
-lic = [n for n in names if re.match(r"fastpart-[^/]+\.dist-info/licenses/LICENSE$", n)]
-if compiled or not lic:
-    sys.exit(f"    PROBLEM: compiled files {compiled}, license files {lic}")
-print("    pure wheel: no compiled code, " + lic[0])
-PY
-V_PURE="$WORK/venv-pure"
-new_venv "$V_PURE"
-quiet pip-pure "$V_PURE/bin/python" -m pip install "${PURE}[test]"
-# FASTPART_NO_EXTENSIONS is unset: the wheel itself has no compiled core.
-assert_impl "$V_PURE" python
-run_suite "$V_PURE" pure-wheel
+[[ ${#fb[@]} -eq 1 && "${fb[0]}" == *-py3-none-any.whl ]] || fail "FASTPART_PURE=1 did not make one py3-none-any wheel: ${fb[*]:-none}"
+fact "FASTPART_PURE=1 with no compiler: $(basename "${fb[0]}")"
 
-# --------------------------------------------------------------------------
-step "setup.py without a working compiler: pure fallback with a warning; strict under cibuildwheel"
 # --------------------------------------------------------------------------
 quiet pip-fallback-tools "$TOOLS/bin/python" -m pip install "setuptools>=77" \
     -c "$SRC/requirements/cython.txt" cython
@@ -393,18 +412,18 @@ done
 "$TOOLS/bin/python" - "$PLAN" <<'PY'
 import itertools, sys
 ids = set(open(sys.argv[1]).read().split())
-pythons = ["cp39", "cp310", "cp311", "cp312", "cp313", "cp314"]
+pythons = ["cp39", "cp310", "cp311", "cp312", "cp313", "cp314", "cp314t"]
 platforms = [f"{libc}_{arch}" for libc, arch in itertools.product(("manylinux", "musllinux"), ("x86_64", "aarch64"))]
 platforms += ["macosx_x86_64", "macosx_arm64", "win_amd64", "win_arm64"]
 expected = {f"{py}-{plat}" for py in pythons for plat in platforms}
 for must in ("cp39-manylinux_x86_64", "cp314-musllinux_aarch64", "cp313-macosx_arm64",
-             "cp312-win_amd64", "cp311-win_arm64"):
+             "cp312-win_amd64", "cp311-win_arm64", "cp314t-manylinux_x86_64", "cp314t-macosx_arm64"):
     assert must in ids, f"{must} missing from the plan"
 missing, extra = sorted(expected - ids), sorted(ids - expected)
 if missing or extra:
-    sys.exit(f"    PROBLEM: plan differs from CPython 3.9-3.14 x 10 platforms:\n"
+    sys.exit(f"    PROBLEM: plan differs from CPython 3.9-3.14 and 3.14t x 10 platforms:\n"
              f"    missing {missing}\n    unexpected {extra}")
-print(f"    plan: {len(ids)} wheels = 6 CPython versions x 10 platforms; no free-threaded (t) builds")
+print(f"    plan: {len(ids)} wheels = 7 CPython builds (3.9-3.14, 3.14t) x 10 platforms")
 PY
 "$TOOLS/bin/python" - "$SRC/pyproject.toml" <<'PY'
 """The rest of [tool.cibuildwheel] that the plan does not show."""
@@ -415,8 +434,8 @@ test_extra = set(data["project"]["optional-dependencies"]["test"])
 problems = []
 if cfg.get("build-frontend") != "build":
     problems.append("build-frontend is not 'build'")
-if "cpython-freethreading" in str(cfg.get("enable", "")):
-    problems.append("free-threading is enabled, but the core relies on the GIL")
+if "cp314t-*" not in cfg.get("build", []):
+    problems.append("free-threaded CPython 3.14 (cp314t-*) is not in the build list")
 if "{project}/tests" not in " ".join(cfg.get("test-command", [])):
     problems.append("test-command does not run {project}/tests")
 if cfg.get("test-extras") != ["test"]:
@@ -485,6 +504,11 @@ if "password" in str(publish) or "secrets." in str(publish):
 for job in ("wheels", "sdist", "pure-wheel"):
     if not any("upload-artifact" in str(s.get("uses", "")) for s in jobs.get(job, {}).get("steps", [])):
         problems.append(f"wheels.yml: job '{job}' uploads no artifact")
+# The pure py3-none-any wheel must not reach PyPI (pip would prefer it over the
+# sdist wherever no binary wheel exists): its artifact stays out of dist-*.
+for st in jobs.get("pure-wheel", {}).get("steps", []):
+    if "upload-artifact" in str(st.get("uses", "")) and str(st.get("with", {}).get("name", "")).startswith("dist-"):
+        problems.append("wheels.yml: the pure wheel is uploaded as a dist-* artifact, which the publish job uploads to PyPI")
 
 cjobs = ci.get("jobs", {})
 for job in ("tests", "packaging"):

@@ -82,6 +82,19 @@ SO="$(ls "$WORK"/fastpart/_core.*.so)"
 ldd "$SO" | grep -q "${RUNTIME%.so}" || die "$SO is not linked with $RUNTIME"
 say "built $(basename "$SO"); running ${TESTS[*]}"
 
+# Hypothesis: no deadline (the sanitizers slow every call 2-5x), fewer examples
+# per property (the fuzz files draw their own fixed cases besides).
+cat >"$WORK/sanitize_profile.py" <<'PY'
+"""pytest plugin for scripts/sanitize.sh: a Hypothesis profile for slow, instrumented runs."""
+try:
+    from hypothesis import HealthCheck, settings
+except ImportError:  # pragma: no cover
+    pass
+else:
+    settings.register_profile("sanitize", max_examples=int(__import__("os").environ.get("SANITIZE_EXAMPLES", "40")),
+                              deadline=None, suppress_health_check=list(HealthCheck))
+    settings.load_profile("sanitize")
+PY
 LOG="$WORK/pytest.log"
 set +e
 (
@@ -93,7 +106,8 @@ set +e
     export PYTHONMALLOC=malloc ARROW_DEFAULT_MEMORY_POOL=system
     export FASTPART_REQUIRE_NATIVE=1 FASTPART_NO_EXTENSIONS=0
     "$PY" -c 'import fastpart, sys; print("    core:", fastpart.IMPLEMENTATION, fastpart._core.__file__); sys.exit(fastpart.IMPLEMENTATION != "native" or not fastpart._core.__file__.startswith(sys.argv[1]))' "$WORK" \
-        && "$PY" -m pytest -p no:cacheprovider -q -x -m "not conformance and not broker" "${TESTS[@]}"
+        && PYTHONPATH="$WORK${PYTHONPATH:+:$PYTHONPATH}" "$PY" -m pytest -p no:cacheprovider -p sanitize_profile \
+            -q -x --durations=8 -m "not conformance and not broker" "${TESTS[@]}"
 ) 2>&1 | tee "$LOG"
 rc=${PIPESTATUS[0]}
 set -e
