@@ -290,8 +290,10 @@ def partition(key: KeyLike, num_partitions: SupportsIndex, /, *, strategy: Strat
     """The partition a client picks for a keyed record.
 
     Args:
-        key: ``bytes``-like, ``str`` (UTF-8 as Java's StringSerializer), or
-            ``None`` (a keyless record).
+        key: ``bytes``-like (any byte buffer), ``str`` (UTF-8 as Java's
+            StringSerializer), or ``None`` (a keyless record).  Typed values
+            (int, float, UUID, dates, NumPy numbers, ...) are a TypeError
+            naming the ``fastpart.serde`` function that writes Java's bytes.
         num_partitions: the topic's partition count, 1 to 2**31-1.
         strategy: a name from ``fastpart.strategies()``; ``"java"`` by default.
 
