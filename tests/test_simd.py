@@ -115,3 +115,31 @@ def test_simd_switch_is_test_only_and_restores(native):
     assert native._simd() is False
     native._simd(True)
     assert native._simd() is before
+
+
+def test_switching_lanes_while_other_threads_hash(native):
+    """_simd() is an atomic store: batches hashed meanwhile (GIL released) stay exact."""
+    import threading
+
+    rng = random.Random(11)
+    keys = [rng.randbytes(16) for _ in range(20000)]
+    want = list(_core_py.partition_many(keys[:2000], 929))
+    want_all = list(native.partition_many(keys, 929))
+    assert want_all[:2000] == want
+    stop = threading.Event()
+
+    def flip():
+        on = False
+        while not stop.is_set():
+            native._simd(on)
+            on = not on
+
+    t = threading.Thread(target=flip)
+    t.start()
+    try:
+        for _ in range(20):
+            assert list(native.partition_many(keys, 929)) == want_all
+    finally:
+        stop.set()
+        t.join()
+        native._simd(True)
