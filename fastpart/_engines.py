@@ -22,7 +22,9 @@ Series, a DuckDB Arrow UDF argument, an Arrow-backed pandas Series), and
   from a string column holding UUIDs, 16-byte binary or an ``arrow.uuid``
   column.
 
-Null values are keyless records: partition ``-1``, as ``fastpart.partition(None, n)``.
+Null values are keyless records, answered as ``fastpart.partition(None, n, strategy=s)``
+answers them: ``-1`` (the producer decides) for most strategies, a fixed partition for
+``librdkafka:murmur2`` / ``librdkafka:consistent``.
 
 Example:
     >>> import pyarrow as pa
@@ -267,8 +269,7 @@ def partition_arrow(column: Any, num_partitions: int, strategy: str = "java",
     check_arrow_type(t, key_type)
     out = np.empty(len(column), dtype=np.int32)
     if pa.types.is_null(t):
-        core.partition(b"", num_partitions, strategy=strategy)  # validates n and strategy
-        out.fill(-1)
+        out.fill(core.partition(None, num_partitions, strategy=strategy))  # the strategy's null-key answer
         return out
     if key_type not in ("bytes", "string"):
         column = serialize(as_arrow(column), key_type)

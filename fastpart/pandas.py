@@ -6,7 +6,7 @@ binary forms -- ``object`` (``bytes``/``str`` values), ``string[python]``,
 ``ArrowDtype(pa.string())`` and their large forms -- and returns an ``int32``
 Series with the same index.  Arrow-backed columns go to fastpart's batch path
 without a copy.  Missing values (``None``, ``NaN``, ``pd.NA``) are keyless
-records: ``-1`` (so is ``NaN`` in a NumPy-backed float column with
+records (``-1`` for most strategies, as ``fastpart.partition(None, n)``; so is ``NaN`` in a NumPy-backed float column with
 ``key_type="float64"``; in an Arrow-backed column ``NaN`` is a value).  A typed column (integers, floats, ...) is a ``TypeError``
 naming the ``key_type=`` that applies your producer's Java serializer.
 

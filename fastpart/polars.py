@@ -9,7 +9,8 @@ Importing this module registers the ``kafka`` expression namespace::
 
 A String or Binary column goes to ``fastpart.partition_many`` through the
 Arrow C stream interface without a copy, and the int32 answers come back as
-a polars ``Int32`` Series over the same memory.  Null keys are ``-1``.  A
+a polars ``Int32`` Series over the same memory.  Null keys are ``-1`` (for most
+strategies, as ``fastpart.partition(None, n)``).  A
 typed column (integers, floats, ...) is a ``TypeError`` naming the
 ``key_type=`` that applies your producer's Java serializer:
 
@@ -52,7 +53,7 @@ def _arrow_type(s: "pl.Series") -> Any:
 
 def partition(series: "pl.Series", num_partitions: int, strategy: str = "java",
               key_type: str = "bytes") -> "pl.Series":
-    """The partition of every key of *series* as an ``Int32`` Series (``-1`` for null).
+    """The partition of every key of *series* as an ``Int32`` Series (a null key: ``-1`` for most strategies).
 
     ``key_type`` as in ``fastpart.spark.kafka_partition``: ``"bytes"``
     (String/Binary columns), ``"string"``, ``"int16"``, ``"int32"``,
@@ -66,8 +67,7 @@ def partition(series: "pl.Series", num_partitions: int, strategy: str = "java",
         _engines.check_arrow_type(_arrow_type(series), key_type)  # "string" refuses Binary
         out = np.empty(len(series), dtype=np.int32)
         if series.dtype == pl.Null:
-            core.partition(b"", num_partitions, strategy=strategy)
-            out.fill(-1)
+            out.fill(core.partition(None, num_partitions, strategy=strategy))  # the strategy's null-key answer
         else:
             core.partition_many(series, num_partitions, strategy=strategy, out=out)  # Arrow C stream, no copy
     else:

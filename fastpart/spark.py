@@ -11,7 +11,8 @@ Key columns follow the core's input contract (see ``fastpart._engines``):
 binary and string columns are keys (strings as UTF-8); an integer, float or
 UUID column needs ``key_type=`` naming the Java serializer your producer uses
 (``"int32"`` for ``IntegerSerializer``, ``"int64"`` for ``LongSerializer``,
-...); anything else is an error.  A null key is a keyless record: ``-1``.
+...); anything else is an error.  A null key is a keyless record, answered as
+``fastpart.partition(None, n, strategy=s)`` does (``-1`` for most strategies).
 
 Writing a DataFrame to Kafka so that records land where a Java (or sarama,
 librdkafka, ...) producer would put them -- Spark's Kafka sink takes an
@@ -88,7 +89,7 @@ def _udf(fn: Any) -> Any:
 
 def kafka_partition(col: "Column | str", num_partitions: int, strategy: str = "java",
                     key_type: str = "bytes") -> Column:
-    """A Spark column: the partition each row's key lands on (``-1`` for a null key).
+    """A Spark column: the partition each row's key lands on (a null key: ``-1`` for most strategies).
 
     Args:
         col: the key column (a name or a Column).

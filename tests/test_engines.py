@@ -86,6 +86,9 @@ def test_polars_expression_series_and_lazyframe():
     cat = pl.Series("key", TEXT, dtype=pl.Categorical)
     assert fpl.partition(cat, N).to_list() == ref(TEXT)
     assert fpl.partition(pl.Series("k", [None, None]), N).to_list() == [-1, -1]
+    for strategy in ("librdkafka:murmur2", "librdkafka:consistent"):  # a fixed partition for null keys
+        assert fpl.partition(pl.Series("k", [None, None]), N, strategy).to_list() == ref([None, None], strategy)
+        assert fpl.partition(pl.Series("k", ["a", None]), N, strategy).to_list() == ref(["a", None], strategy)
     assert fpl.partition(pl.Series("k", [], dtype=pl.String), N).to_list() == []
 
 
@@ -135,6 +138,8 @@ def test_duckdb_sql_function():
     rows = con.sql("SELECT kafka_partition(key, (i % 5 + 1)::INTEGER) FROM t ORDER BY i").fetchall()
     assert [r[0] for r in rows] == [fastpart.partition(k, i % 5 + 1) for i, k in enumerate(TEXT)]
     assert con.sql("SELECT kafka_partition(NULL::VARCHAR, 12)").fetchall() == [(-1,)]
+    assert con.sql("SELECT kafka_partition(NULL, 12, 'librdkafka:murmur2')").fetchall() == \
+        [(fastpart.partition(None, 12, strategy="librdkafka:murmur2"),)]
 
 
 def test_duckdb_typed_columns():
