@@ -75,7 +75,7 @@ def _udf(fn: Any) -> Any:
 
     import pandas as pd  # type: ignore[import-untyped,unused-ignore]
 
-    def on_pandas(keys: "pd.Series") -> "pd.Series":  # pyspark 3.4 - 4.0
+    def on_pandas(keys: Any) -> Any:  # pyspark 3.4 - 4.0: a pandas Series in, a Series out
         arr = pa.Array.from_pandas(keys)
         if pa.types.is_floating(arr.type) and keys.isna().any():
             # Spark hands an integer column with nulls to pandas as float64
@@ -84,7 +84,13 @@ def _udf(fn: Any) -> Any:
                 arr = pa.Array.from_pandas(keys.astype("Int64"))
         return pd.Series(fn(arr))
 
-    return getattr(F, "pandas_udf")(on_pandas, "int")
+    import warnings
+
+    from pyspark.sql.functions import PandasUDFType
+
+    with warnings.catch_warnings():  # the type is given, not hinted (pandas is imported here, lazily)
+        warnings.simplefilter("ignore", UserWarning)
+        return getattr(F, "pandas_udf")(on_pandas, "int", PandasUDFType.SCALAR)
 
 
 def kafka_partition(col: "Column | str", num_partitions: int, strategy: str = "java",

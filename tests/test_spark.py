@@ -114,6 +114,14 @@ def test_typed_columns_with_key_type_match_the_java_serializers(spark):
     assert got[4] == ref(floats, serde.float32)
     assert got[5] == ref(doubles, serde.float64)
     assert got[6] == ref(uuids, serde.uuid)
+    # the reports serialize the same way, and show differing keys as the serializer's bytes
+    from fastpart.spark import compare
+
+    r = compare(df, "l", N, ["java", "sarama"], key_type="int64", examples=3)
+    want = fastpart.compare([serde.int64(v) if v is not None else None for v in longs], N, ["java", "sarama"])
+    assert r.pair("java", "sarama").different == want.pair("java", "sarama").different
+    serialized = {serde.int64(v) for v in longs if v is not None}
+    assert [k in serialized for _, k, _, _ in r.differing("java", "sarama")] == [True] * 3
 
 
 def test_typed_column_without_key_type_fails_naming_it(spark):
@@ -217,3 +225,22 @@ def test_detect_equals_the_one_machine_counts(spark):
                               keyless_partitions=[sum(1 for k, p in zip(KEYS, observed) if k is None and p == q)
                                                   for q in range(N)])
     assert got == want
+
+
+def test_pandas_udf_fallback_for_spark_before_4_1(spark, monkeypatch):
+    """Before Spark 4.1 there is no arrow_udf: the same answers through a pandas UDF
+    (integer columns with nulls arrive as float64 there)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import IntegerType, LongType, StringType, StructField, StructType
+
+    from fastpart.spark import kafka_partition
+
+    monkeypatch.delattr(F, "arrow_udf", raising=False)
+    ints = [1, None, -7, 2**31 - 1]
+    rows = list(zip(range(4), KEYS[:4], ints))
+    df = spark.createDataFrame(rows, StructType([StructField("i", LongType()), StructField("key", StringType()),
+                                                 StructField("n", IntegerType())]))
+    got = _by_index(df.select("i", kafka_partition("key", N).alias("pk"),
+                              kafka_partition("n", N, key_type="int32").alias("pn")), "pk", "pn")
+    assert got[0] == _expected(KEYS[:4], N)
+    assert got[1] == [-1 if v is None else fastpart.partition(serde.int32(v), N) for v in ints]
