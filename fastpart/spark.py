@@ -86,7 +86,7 @@ def _udf(fn: Any) -> Any:
 
     import warnings
 
-    from pyspark.sql.functions import PandasUDFType
+    from pyspark.sql.pandas.functions import PandasUDFType
 
     with warnings.catch_warnings():  # the type is given, not hinted (pandas is imported here, lazily)
         warnings.simplefilter("ignore", UserWarning)
