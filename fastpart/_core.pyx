@@ -564,10 +564,8 @@ def partition_many(keys, num_partitions, *, strategy="java", out=None):
     if isinstance(keys, (bytes, bytearray, str)):
         _inputs.batch_keys(keys)  # raises the "not a single key" error
     if hasattr(cls, "__arrow_c_stream__") or hasattr(cls, "__arrow_c_array__"):
-        r = _batch_arrow(keys, code, n, out)
-        if r is not None:
-            return r
-        return _batch_sequence(_inputs.batch_keys(keys), code, n, out)  # the twin reads it
+        # the compiled reader reads every Arrow input itself or raises (never the twin's reader)
+        return _batch_arrow(keys, code, n, out)
     if PyObject_CheckBuffer(keys):
         return _batch_buffer(keys, code, n, out)
     try:
