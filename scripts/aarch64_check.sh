@@ -152,7 +152,13 @@ def pytest_configure(config):
 def pytest_runtest_setup(item):
     _off()
 PY
-PYARM=(qemu-aarch64 -L "$SYSROOT" "$SYSROOT/usr/bin/python3.11")
+# A launcher script as sys.executable: qemu's -0 sets argv[0] to it, so the
+# tests that start `sys.executable` in a subprocess (CLI, README snippets)
+# run the arm64 Python again under qemu (without binfmt_misc, a direct exec
+# of an arm64 binary fails with ENOEXEC).
+printf '#!/bin/sh\nexec qemu-aarch64 -L "%s" -0 "$0" "%s" "$@"\n' "$SYSROOT" "$SYSROOT/usr/bin/python3.11" >"$WORK/python3.11"
+chmod +x "$WORK/python3.11"
+PYARM=("$WORK/python3.11")
 run_suite() {   # run_suite LABEL [pytest args]
     local label="$1"; shift
     say "pytest under qemu-aarch64 ($label)"
