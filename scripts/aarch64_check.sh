@@ -173,12 +173,14 @@ run_suite() {   # run_suite LABEL [pytest args]
             "$@" ${AARCH64_TESTS:-tests}
     )
 }
-run_suite "NEON lanes on" "$@"
+rc_on=0; rc_off=0
+run_suite "NEON lanes on" "$@" || rc_on=$?
 # Lanes off: the files that exercise the kernels (the rest of the suite does
 # not depend on the lanes and ran above); AARCH64_LANES_OFF_TESTS to change.
 OFF=()
 for t in ${AARCH64_LANES_OFF_TESTS:-tests/test_core.py tests/test_simd.py tests/test_contract.py tests/test_properties.py tests/test_serde.py tests/test_threads.py}; do
     [[ -f "$WORK/$t" ]] && OFF+=("$t")
 done
-AARCH64_TESTS="${OFF[*]}" run_suite "lanes off" -p lanes_off "$@"
+AARCH64_TESTS="${OFF[*]}" run_suite "lanes off" -p lanes_off "$@" || rc_off=$?
+[[ $rc_on -eq 0 && $rc_off -eq 0 ]] || die "pytest under qemu: lanes on exit $rc_on, lanes off exit $rc_off"
 say "aarch64 check: OK"
