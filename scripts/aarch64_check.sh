@@ -181,6 +181,9 @@ OFF=()
 for t in ${AARCH64_LANES_OFF_TESTS:-tests/test_core.py tests/test_simd.py tests/test_contract.py tests/test_properties.py tests/test_serde.py tests/test_threads.py}; do
     [[ -f "$WORK/$t" ]] && OFF+=("$t")
 done
-AARCH64_TESTS="${OFF[*]}" run_suite "lanes off" -p lanes_off "$@" || rc_off=$?
+# (the test that checks the switch restores the import-time choice cannot hold
+# while this plugin forces the lanes off before every test)
+AARCH64_TESTS="${OFF[*]}" run_suite "lanes off" -p lanes_off \
+    --deselect tests/test_simd.py::test_simd_switch_is_test_only_and_restores "$@" || rc_off=$?
 [[ $rc_on -eq 0 && $rc_off -eq 0 ]] || die "pytest under qemu: lanes on exit $rc_on, lanes off exit $rc_off"
 say "aarch64 check: OK"
