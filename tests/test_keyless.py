@@ -30,6 +30,11 @@ STRATEGY_FACTORIES = [
 class ScriptedRandom(random.Random):
     """A random.Random whose randrange(k) returns scripted values (mod k), and counts calls."""
 
+    def __new__(cls, values):
+        # Python < 3.11 (and PyPy 3.9): random.Random.__new__ seeds with its
+        # arguments, and a list is not hashable; the script is not a seed.
+        return super().__new__(cls)
+
     def __init__(self, values):
         super().__init__(0)
         self.values = list(values)
