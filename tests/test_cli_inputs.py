@@ -85,6 +85,8 @@ def test_compressed(core, capsys, tmp_path, ext, opener, named):
 def test_csv_tsv_columns(core, capsys, tmp_path):
     import csv
 
+    pytest.importorskip("pyarrow", reason="--format csv/tsv is read with pyarrow (fastpart[cli])")
+
     f = tmp_path / "orders.csv"
     with open(f, "w", newline="", encoding="utf-8-sig") as w:  # BOM + CRLF, quoted fields
         cw = csv.writer(w)
@@ -102,6 +104,7 @@ def test_csv_tsv_columns(core, capsys, tmp_path):
 
 
 def test_csv_nulls(core, capsys, tmp_path):
+    pytest.importorskip("pyarrow", reason="--format csv is read with pyarrow (fastpart[cli])")
     f = tmp_path / "k.csv"
     f.write_text("key\na\n\nNULL\nb\n".replace("\n\n", '\n""\n'))
     assert partitions_of(part(["-f", str(f)], capsys)) == expect(["a", "", "NULL", "b"])

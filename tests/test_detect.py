@@ -296,6 +296,7 @@ def test_cli_detect_kcat(kcat_file: Path) -> None:
 
 
 def test_cli_detect_csv_columns(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow", reason="--format csv is read with pyarrow (fastpart[cli])")
     keys = keys_(1000)
     parts = place(keys, 8, "sarama")
     path = tmp_path / "export.csv"
