@@ -28,7 +28,11 @@ from __future__ import annotations
 
 import numbers
 import operator
+import platform
 from typing import Any, List, Optional, Tuple
+
+# CPython's memoryview.tobytes() honours strides; PyPy's does not (see _c_order_bytes).
+_STRIDED_TOBYTES_OK = platform.python_implementation() == "CPython"
 
 # --------------------------------------------------- typed values -> serde
 
@@ -320,8 +324,29 @@ def buffer_kind(obj: Any, fmt: Optional[str], ndim: int, itemsize: int) -> str:
     )
 
 
-def _table_keys(view: memoryview, strip: bool) -> List[Optional[bytes]]:
-    raw = view.tobytes()  # C order, also for strided / non-contiguous arrays
+def _c_order_bytes(obj: Any, view: memoryview) -> bytes:
+    """The items of a buffer in C order, whatever its strides.
+
+    CPython's ``memoryview.tobytes()`` follows the strides; PyPy's does not
+    (it copies the memory as if contiguous), so there a strided buffer is read
+    through the exporter's own ``tobytes()`` (NumPy: C order) or refused.
+    """
+    if view.c_contiguous or _STRIDED_TOBYTES_OK:
+        return view.tobytes()
+    tobytes = getattr(obj, "tobytes", None)
+    if callable(tobytes):
+        data = tobytes()
+        if isinstance(data, bytes) and len(data) == view.nbytes:
+            return data
+    raise TypeError(
+        f"a strided (non-contiguous) {type(obj).__name__} cannot be read safely on "
+        f"{platform.python_implementation()}: pass a contiguous copy "
+        "(numpy.ascontiguousarray(keys))"
+    )
+
+
+def _table_keys(view: memoryview, strip: bool, obj: Any = None) -> List[Optional[bytes]]:
+    raw = _c_order_bytes(obj, view)  # C order, also for strided / non-contiguous arrays
     shape = view.shape or (0,)
     width = view.itemsize if view.ndim == 1 else shape[1] * view.itemsize
     count = shape[0]
@@ -379,7 +404,7 @@ def batch_keys(keys: Any) -> List[Optional[bytes]]:
         with view:
             kind = buffer_kind(keys, view.format, view.ndim, view.itemsize)
             if kind in ("strip", "fixed", "rows"):
-                return _table_keys(view, kind == "strip")
+                return _table_keys(view, kind == "strip", keys)
             ndim = view.ndim
         if ndim != 1:
             raise TypeError(f"an array of {kind} keys must be 1-D, not {ndim}-D; use .ravel()")

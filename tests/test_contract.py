@@ -374,3 +374,19 @@ def test_compiled_core_imports_nothing_from_its_twin(native):
 
 def test_shared_rules_have_one_home():
     assert _core_py.check_partitions is _inputs.check_partitions
+
+
+def test_strided_arrays_where_tobytes_ignores_strides(monkeypatch):
+    """PyPy's memoryview.tobytes() copies a strided buffer as if contiguous:
+    the twin then reads NumPy's own C-order bytes, and refuses other exporters."""
+    np = pytest.importorskip("numpy")
+    from fastpart import _core_py, _inputs
+
+    monkeypatch.setattr(_inputs, "_STRIDED_TOBYTES_OK", False)
+    s = np.array([b"key-%d" % i for i in range(40)])[::3]
+    rows = np.arange(120, dtype=np.uint8).reshape(40, 3)[::2]
+    assert list(_core_py.partition_many(s, 12)) == [_core_py.partition(k, 12) for k in s]
+    assert list(_core_py.partition_many(rows, 12)) == [_core_py.partition(bytes(r), 12) for r in rows]
+    strided = memoryview(np.arange(40, dtype=np.uint8).reshape(20, 2)[::2])
+    with pytest.raises(TypeError, match="contiguous copy"):
+        _inputs._table_keys(strided, False, object())
