@@ -1,12 +1,15 @@
 """The README's ``sh`` and ``python`` snippets run as written, in order, in one scratch folder.
 
 A block preceded by a ``<!-- no-test: reason -->`` line is skipped with that reason (a broker, the
-network, an install, or placeholders); ``text`` blocks are output, not run.  ``fastpart`` and
+network, an install, or placeholders); ``text`` blocks are output, not run.  A block that needs an
+optional extra (read from its imports and commands, see ``needs``) skips, naming it, when that package
+is not installed (the nox wheel/PyPy sessions install only ``test`` and ``arrow``; ``test-full`` has all).  ``fastpart`` and
 ``python`` on the PATH are this interpreter (shims), so the snippets test this checkout.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -53,6 +56,29 @@ def blocks() -> List[Block]:
 
 BLOCKS = blocks()
 
+# module -> the extra that installs it
+EXTRAS = {"pyarrow": "arrow", "matplotlib": "plot", "polars": "polars", "duckdb": "duckdb",
+          "pyspark": "spark", "pandas": "spark", "confluent_kafka": "confluent",
+          "kafka": "kafka-python", "aiokafka": "aiokafka", "numpy": "numpy"}
+# what a snippet does -> the module it needs (the CLI reads CSV/TSV/Parquet/Arrow with pyarrow,
+# draws --plot with matplotlib; .plot() draws with matplotlib; `fastpart live` reads with confluent-kafka)
+USES = [("python", r"\.plot\(", "matplotlib"), ("sh", r"--plot\b", "matplotlib"),
+        ("sh", r"--format\s+(csv|tsv|parquet|arrow)\b|\.(csv|tsv|parquet|arrow)(\.gz|\.bz2|\.xz|\.zst)?\b",
+         "pyarrow"),
+        ("sh", r"\bfastpart\s+live\b", "confluent_kafka")]
+
+
+def needs(block: Block) -> List[str]:
+    """The optional modules a snippet needs: its imports, and what its commands/calls use."""
+    mods = set()
+    if block.kind == "python":
+        for m in re.finditer(r"^\s*(?:import|from)\s+([\w.]+(?:\s*,\s*[\w.]+)*)", block.body, re.M):
+            mods.update(name.strip().split(".")[0] for name in m.group(1).split(","))
+    for kind, pattern, mod in USES:
+        if kind == block.kind and re.search(pattern, block.body):
+            mods.add(mod)
+    return sorted(m for m in mods if m in EXTRAS)
+
 
 @pytest.fixture(scope="module")
 def scratch(tmp_path_factory):
@@ -78,6 +104,10 @@ def test_readme_has_runnable_snippets():
 def test_snippet(block, scratch):
     if block.skip:
         pytest.skip(f"README line {block.line}: {block.skip}")
+    missing = [m for m in needs(block) if importlib.util.find_spec(m) is None]
+    if missing:
+        pytest.skip(f"README line {block.line} needs " + ", ".join(
+            f"{m} (pip install 'fastpart[{EXTRAS[m]}]')" for m in missing))
     env = dict(os.environ)
     env["PATH"] = f"{scratch / '.bin'}{os.pathsep}{env.get('PATH', '')}"
     env["MPLBACKEND"] = "Agg"
