@@ -26,12 +26,14 @@ GOOD = TYPING / "user_code.py"
 BAD = TYPING / "user_errors.py"
 
 
-def _need(tool: str) -> None:
-    if importlib.util.find_spec(tool) is None and shutil.which(tool) is None:
+def _need(tool: str, module_only: bool = False) -> None:
+    # module_only: the checker runs as `sys.executable -m tool` (it must see THIS interpreter's
+    # fastpart), so a `tool` command on PATH from another environment does not count.
+    if importlib.util.find_spec(tool) is None and (module_only or shutil.which(tool) is None):
         if os.environ.get("FASTPART_REQUIRE_TOOLCHAINS", "") not in ("", "0"):
             pytest.fail(f"FASTPART_REQUIRE_TOOLCHAINS=1 but {tool} is not installed "
                         "(pip install -e '.[test-full]')", pytrace=False)
-        pytest.skip(f"{tool} is not installed (it is in the test-full extra)")
+        pytest.skip(f"{tool} is not installed for {sys.executable} (it is in the test-full extra)")
 
 
 def _expected_lines(path: Path) -> set:
@@ -39,7 +41,7 @@ def _expected_lines(path: Path) -> set:
 
 
 def _mypy(path: Path) -> dict:
-    _need("mypy")
+    _need("mypy", module_only=True)
     proc = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--follow-imports=silent", "--no-incremental",
          "--python-version", f"{sys.version_info.major}.{sys.version_info.minor}",
@@ -52,6 +54,8 @@ def _mypy(path: Path) -> dict:
         if m and Path(m.group(1)).name == path.name:
             errors.setdefault(int(m.group(2)), []).append(m.group(3))
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr  # 2: mypy itself failed
+    # 1 without a parsed error is not a clean check (e.g. "No module named mypy", errors elsewhere)
+    assert proc.returncode == 0 or errors, proc.stdout[-3000:] + proc.stderr[-3000:]
     return errors
 
 
