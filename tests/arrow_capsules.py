@@ -17,9 +17,16 @@ from fastpart._arrow_py import (
     ArrowSchema,
 )
 
-_new_capsule = ctypes.pythonapi.PyCapsule_New
-_new_capsule.restype = ctypes.py_object
-_new_capsule.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+# PyCapsule_New comes from CPython's C API; PyPy has no ctypes.pythonapi, so there the module
+# still imports (HAVE_PYTHONAPI is False) and the tests that make capsules skip.
+HAVE_PYTHONAPI = hasattr(ctypes, "pythonapi")
+if HAVE_PYTHONAPI:
+    _new_capsule = ctypes.pythonapi.PyCapsule_New
+    _new_capsule.restype = ctypes.py_object
+    _new_capsule.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_void_p]
+else:
+    def _new_capsule(pointer: Any, name: bytes, destructor: Any) -> Any:
+        raise RuntimeError("making PyCapsules needs ctypes.pythonapi (CPython)")
 _SCHEMA_NAME = b"arrow_schema"
 _ARRAY_NAME = b"arrow_array"
 _STREAM_NAME = b"arrow_array_stream"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import ctypes
 import os
+import platform
 import sys
-import tracemalloc
 import uuid
 from pathlib import Path
 
@@ -18,6 +18,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from arrow_capsules import Fake, FakeStream, metadata, offsets32  # noqa: E402
+from arrow_capsules import HAVE_PYTHONAPI  # noqa: E402
+
+if not HAVE_PYTHONAPI:  # PyPy: tests/test_arrow_pypy.py checks its clear error instead
+    pytest.skip("the pure core reads Arrow through ctypes.pythonapi, which "
+                f"{platform.python_implementation()} does not have (no compiled core there either)",
+                allow_module_level=True)
 
 pa = pytest.importorskip("pyarrow")
 np = pytest.importorskip("numpy")
@@ -192,6 +198,8 @@ def test_out_overlapping_arrow_buffers(impl):
 
 
 def test_memory_per_call(native):
+    import tracemalloc  # CPython only (PyPy has no _tracemalloc); `native` is CPython only too
+
     arr = pa.array(_uuids(200_000))
     out = np.empty(len(arr), dtype=np.int32)
     native.partition_many(arr, 12, out=out)

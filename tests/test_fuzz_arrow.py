@@ -13,6 +13,7 @@ Runs by itself (``pytest tests/test_fuzz_arrow.py``), also under ASan/UBSan.
 
 from __future__ import annotations
 
+import platform
 import random
 import struct
 import sys
@@ -22,6 +23,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from arrow_capsules import Fake, FakeStream, metadata, offsets32, offsets64, view  # noqa: E402
+from arrow_capsules import HAVE_PYTHONAPI  # noqa: E402
+
+if not HAVE_PYTHONAPI:  # PyPy: see tests/test_arrow_pypy.py for what it does with Arrow input
+    pytest.skip("the Arrow fuzz tests make and read capsules through ctypes.pythonapi, which "
+                f"{platform.python_implementation()} does not have", allow_module_level=True)
 
 pa = pytest.importorskip("pyarrow")
 np = pytest.importorskip("numpy")
