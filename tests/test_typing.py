@@ -77,6 +77,10 @@ def _pyright(path: Path) -> dict:
 
 @pytest.mark.parametrize("checker", [_mypy, _pyright], ids=["mypy", "pyright"])
 def test_correct_use_type_checks(checker):
+    if sys.version_info < (3, 10):
+        # NumPy 2.0.x (the last for 3.9) types ndarray as SupportsIndex too, so both serde
+        # overloads match np.arange(3) and the checker infers Any: assert_type cannot pin it.
+        pytest.skip("Python 3.9 has only NumPy <= 2.0, whose stubs make serde's array overloads infer Any")
     errors = checker(GOOD)
     assert errors == {}, "\n".join(f"{GOOD.name}:{k}: {v}" for k, v in sorted(errors.items()))
 
