@@ -126,6 +126,8 @@ def test_compare_takes_arrow_straight(monkeypatch):
     def boom(*a, **k):
         raise AssertionError("batch_keys must not be called")
 
+    if fastpart.IMPLEMENTATION != "native":
+        pytest.skip("the pure twin reads Arrow through _inputs.batch_keys by design")
     monkeypatch.setattr(fastpart._inputs, "batch_keys", boom)
     arr = pa.array(KEYS[:100])
     r = fastpart.compare(arr, 12, ["java", "sarama"])
@@ -230,6 +232,16 @@ def test_progress_on_a_terminal(tmp_path):
     assert r.stderr == b""
 
 
+def _rounded(v):
+    if isinstance(v, float):
+        return float(f"{v:.12g}")
+    if isinstance(v, dict):
+        return {k: _rounded(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_rounded(x) for x in v]
+    return v
+
+
 def test_reports_without_numpy_or_pyarrow(tmp_path, capsys):
     """Plain-text keys need neither NumPy nor pyarrow nor the compiled core: the pure-Python counting
     gives the same reports as the NumPy path."""
@@ -241,4 +253,5 @@ def test_reports_without_numpy_or_pyarrow(tmp_path, capsys):
         r = run_sub(argv, stdin, env=env)
         assert r.returncode == 0, r.stderr
         rc, out, _ = run_cli(argv, stdin, capsys)
-        assert rc == 0 and json.loads(r.stdout) == json.loads(out)
+        # the same figures; floats (e.g. a CV) may differ in the last bits between NumPy and plain Python
+        assert rc == 0 and _rounded(json.loads(r.stdout)) == _rounded(json.loads(out))
