@@ -76,6 +76,7 @@ def test_shared_list_mutated_while_partitioned(impl):
     shared = list(a)
     stop = threading.Event()
     seen = Counter()
+    count_lock = threading.Lock()   # `seen[k] += 1` is not atomic across threads
 
     def reader():
         for _ in range(60):
@@ -83,14 +84,16 @@ def test_shared_list_mutated_while_partitioned(impl):
                 got = impl.partition_many(shared, PARTS)
             except RuntimeError as exc:
                 assert "shrank" in str(exc) or "changed size" in str(exc), exc
-                seen["shrank"] += 1
+                with count_lock:
+                    seen["shrank"] += 1
                 continue
             assert N <= len(got) <= N + 1
             for i in range(N):
                 assert got[i] in (pa[i], pb[i]), (i, got[i], pa[i], pb[i])
             if len(got) == N + 1:
                 assert got[N] == impl.partition(extra, PARTS)
-            seen["ok"] += 1
+            with count_lock:
+                seen["ok"] += 1
         stop.set()
 
     def rewriter(offset):
