@@ -331,18 +331,32 @@ def _c_order_bytes(obj: Any, view: memoryview) -> bytes:
     (it copies the memory as if contiguous), so there a strided buffer is read
     through the exporter's own ``tobytes()`` (NumPy: C order) or refused.
     """
-    if view.c_contiguous or _STRIDED_TOBYTES_OK:
+    if _STRIDED_TOBYTES_OK:
         return view.tobytes()
+    # elsewhere trust neither the view's copy nor its contiguity flag: the
+    # exporter's own C-order bytes first, then strides checked by hand
     tobytes = getattr(obj, "tobytes", None)
     if callable(tobytes):
         data = tobytes()
         if isinstance(data, bytes) and len(data) == view.nbytes:
             return data
+    if _c_contiguous(view):
+        return view.tobytes()
     raise TypeError(
         f"a strided (non-contiguous) {type(obj).__name__} cannot be read safely on "
         f"{platform.python_implementation()}: pass a contiguous copy "
         "(numpy.ascontiguousarray(keys))"
     )
+
+
+def _c_contiguous(view: memoryview) -> bool:
+    """C contiguity computed from the shape and strides themselves."""
+    expected = view.itemsize
+    for dim, stride in zip(reversed(view.shape or ()), reversed(view.strides or ())):
+        if dim > 1 and stride != expected:
+            return False
+        expected *= dim
+    return True
 
 
 def _table_keys(view: memoryview, strip: bool, obj: Any = None) -> List[Optional[bytes]]:

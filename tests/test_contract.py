@@ -387,6 +387,9 @@ def test_strided_arrays_where_tobytes_ignores_strides(monkeypatch):
     rows = np.arange(120, dtype=np.uint8).reshape(40, 3)[::2]
     assert list(_core_py.partition_many(s, 12)) == [_core_py.partition(k, 12) for k in s]
     assert list(_core_py.partition_many(rows, 12)) == [_core_py.partition(bytes(r), 12) for r in rows]
+    sub = np.arange(120, dtype=np.uint8).reshape(40, 3)[:, ::2]
+    assert list(_core_py.partition_many(sub, 12)) == [_core_py.partition(bytes(r), 12) for r in sub]
     strided = memoryview(np.arange(40, dtype=np.uint8).reshape(20, 2)[::2])
+    assert not _inputs._c_contiguous(strided) and _inputs._c_contiguous(memoryview(b"abcd"))
     with pytest.raises(TypeError, match="contiguous copy"):
         _inputs._table_keys(strided, False, object())

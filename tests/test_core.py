@@ -430,8 +430,10 @@ def test_huge_key(impl):
     assert 0 <= p < 1000
     assert list(impl.partition_many([key, key], 1000)) == [p, p]
     if impl.IMPLEMENTATION == "python":
-        from fastpart import _core
-
+        try:
+            from fastpart import _core
+        except ImportError:  # PyPy, or no compiled core in this install: nothing to compare with
+            return
         assert _core.partition(key, 1000) == p
 
 
