@@ -49,13 +49,17 @@ def hashes() -> None:
     assert_type(fastpart.to_positive(-973932308), int)
 
 
+def _int32_out(count: int) -> npt.NDArray[np.int32]:
+    return np.empty(count, dtype=np.int32)
+
+
 def batches() -> None:
     keys: List[Optional[Union[bytes, str]]] = [b"a", "b", None]
     assert_type(fastpart.partition_many(keys, 12), "array.array[int]")
     assert_type(fastpart.partition_many((b"a", b"b"), 12, strategy="sarama"), "array.array[int]")
     assert_type(fastpart.partition_many(np.array([b"a", b"bc"]), 12), "array.array[int]")
     assert_type(fastpart.partition_many(serde.int32(np.arange(3)), 12), "array.array[int]")
-    out_np: npt.NDArray[np.int32] = np.empty(3, dtype=np.int32)
+    out_np = _int32_out(3)  # declared by a return type: pyright does not narrow it to np.empty's shape type
     assert_type(fastpart.partition_many(keys, 12, out=out_np), npt.NDArray[np.int32])
     out_arr: array.array[int] = array.array("i", [0, 0, 0])
     assert_type(fastpart.partition_many(keys, 12, out=out_arr), "array.array[int]")
