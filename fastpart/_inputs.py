@@ -270,7 +270,7 @@ def key_bytes(key: Any, index: Optional[int] = None) -> Optional[bytes]:
             if kind is not None:
                 raise typed_key_error(_buffer_name(key, view.format), kind, index)
             raise key_type_error(key, index)
-        return view.tobytes()
+        return _c_order_bytes(key, view)
 
 
 def key_bytes_required(key: Any) -> bytes:
