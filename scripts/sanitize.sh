@@ -76,10 +76,10 @@ say "building fastpart._core with $FLAGS in $WORK"
     rm -f fastpart/_core.c fastpart/_core.*.so
     FASTPART_EXTRA_CFLAGS="$FLAGS -fno-sanitize-recover=all -fno-omit-frame-pointer -O1 -g" \
         CC="$CC" FASTPART_PURE=0 FASTPART_NO_EXTENSIONS=0 \
-        "$PY" setup.py -q build_ext --inplace >"$WORK/build.log" 2>&1
+        "$PY" setup.py -q build_ext --inplace --force >"$WORK/build.log" 2>&1
 ) || { tail -30 "$WORK/build.log"; die "the sanitizer build failed"; }
 SO="$(ls "$WORK"/fastpart/_core.*.so)"
-ldd "$SO" | grep -q "${RUNTIME%.so}" || die "$SO is not linked with $RUNTIME"
+ldd "$SO" | grep -q "${RUNTIME%.so}" || { tail -30 "$WORK/build.log"; die "$SO is not linked with $RUNTIME"; }
 say "built $(basename "$SO"); running ${TESTS[*]}"
 
 # Hypothesis: no deadline (the sanitizers slow every call 2-5x), fewer examples
