@@ -48,7 +48,7 @@ SYSROOT="$CACHE/aarch64-sysroot-$KEY"
 # 1. the arm64 sysroot
 # --------------------------------------------------------------------------
 if [[ ! -x "$SYSROOT/usr/bin/python3.11" ]]; then
-    if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    if ! grep -qx arm64 <<<"$(dpkg --print-foreign-architectures)"; then
         [[ "$(id -u)" == 0 ]] || die "dpkg has no arm64 architecture and this is not root: run 'dpkg --add-architecture arm64 && apt-get update' as root"
         say "dpkg --add-architecture arm64; apt-get update"
         dpkg --add-architecture arm64

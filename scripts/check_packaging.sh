@@ -193,7 +193,7 @@ fact "source: clean clone of HEAD $HEAD_SHA"
 if [[ -n "$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null)" ]]; then
     echo "    note: uncommitted changes in $REPO are not part of this check (it builds HEAD)"
 fi
-PIN="$(grep -iE '^cython==' "$SRC/requirements/cython.txt" | head -n 1)"
+PIN="$(grep -m 1 -iE '^cython==' "$SRC/requirements/cython.txt")"
 [[ -n "$PIN" ]] || fail "requirements/cython.txt has no cython==x.y.z pin"
 DIST="$WORK/dist"
 (

@@ -79,7 +79,10 @@ say "building fastpart._core with $FLAGS in $WORK"
         "$PY" setup.py -q build_ext --inplace --force >"$WORK/build.log" 2>&1
 ) || { tail -30 "$WORK/build.log"; die "the sanitizer build failed"; }
 SO="$(ls "$WORK"/fastpart/_core.*.so)"
-ldd "$SO" | grep -q "${RUNTIME%.so}" || { tail -30 "$WORK/build.log"; die "$SO is not linked with $RUNTIME"; }
+# ldd's output is captured first: `ldd | grep -q` under pipefail fails at random
+# (grep exits at the first match, ldd is killed by SIGPIPE writing the next line).
+LDD="$(ldd "$SO")"
+grep -q "${RUNTIME%.so}" <<<"$LDD" || { printf '%s\n' "$LDD"; tail -30 "$WORK/build.log"; die "$SO is not linked with $RUNTIME"; }
 say "built $(basename "$SO"); running ${TESTS[*]}"
 
 # Hypothesis: no deadline (the sanitizers slow every call 2-5x), fewer examples
