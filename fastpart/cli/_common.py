@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import sys
-from typing import IO, Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import IO, Any, Callable, Dict, Iterable, List, Optional, Protocol, Sequence, Tuple
 
 from .._strategies import CODES, canonical_name
 from ._progress import Progress as Progress, with_progress as with_progress  # re-exported for the subcommands
@@ -193,6 +194,14 @@ def resolve_partitions(args: argparse.Namespace) -> Optional[int]:
     return None
 
 
+def add_examples_options(parser: argparse.ArgumentParser, *, default: int, help: str, what: str) -> None:
+    """``--examples/--limit N`` (how many of the keys found the report lists; *help* describes it)
+    and ``--all`` (write every *what* key as it is found, through :func:`write_found`)."""
+    parser.add_argument("--examples", "--limit", dest="examples", type=non_negative, default=default, metavar="N",
+                        help=help)
+    parser.add_argument("--all", action="store_true", help=f"write every {what} key, as found (streamed)")
+
+
 def add_output_options(parser: argparse.ArgumentParser, *, plot: bool = True) -> None:
     """``--json``, ``--output PATH``, ``--quiet`` and (optionally) ``--plot PATH``."""
     g = parser.add_argument_group("output")
@@ -266,6 +275,46 @@ class Output:
             if isinstance(exc, BrokenPipeError):
                 raise
             raise InputError(f"cannot write {self.path or 'the output'}: {exc.strerror}") from None
+
+
+class KeyAccumulator(Protocol):
+    """What :func:`accumulate_keys` feeds: ``add(keys)`` per batch, and the count so far."""
+
+    num_keys: int
+
+    def add(self, keys: Any) -> None: ...
+
+
+def accumulate_keys(args: argparse.Namespace, acc: KeyAccumulator, what: str,
+                    flush: Optional[Output] = None) -> None:
+    """Feed every batch of the input's keys to ``acc.add``, under the progress bar; *flush*
+    (the ``--all`` output) is flushed after each batch.  An input without keys is an
+    :class:`InputError` ("no keys in the input: nothing to *what*")."""
+    from ._readers import iter_batches  # not at the top: _readers imports this module
+
+    for batch in with_progress(args, iter_batches(args)):
+        acc.add(batch.keys)
+        if flush is not None:
+            flush.flush()
+    if acc.num_keys == 0:
+        raise InputError(f"no keys in the input: nothing to {what}")
+
+
+def write_found(args: argparse.Namespace, out: Output, kind: str, index: int, key: Optional[bytes],
+                fields: Dict[str, Any], text: str) -> None:
+    """One key found, written as it is found (``--all``): with ``--json`` the object
+    ``{"type": kind, "index": index, "key": ..., **fields}``, else the line ``key<TAB>text``.
+
+    Example:
+        >>> args = argparse.Namespace(json=True, key_encoding="hex", output=None, stdout=sys.stdout)
+        >>> write_found(args, Output(args), "moved", 7, b"ab", {"from": 1, "to": 3}, "1 -> 3")
+        {"type": "moved", "index": 7, "key": "6162", "from": 1, "to": 3}
+    """
+    shown = key_text(key, args.key_encoding)
+    if args.json:
+        out.write(json.dumps({"type": kind, "index": index, "key": shown, **fields}) + "\n")
+    else:
+        out.write(f"{shown}\t{text}\n")
 
 
 def note(args: argparse.Namespace, text: str) -> None:

@@ -14,10 +14,10 @@ import json
 from typing import Any, List, Optional
 
 from ..report import Comparison, CompareAccumulator
-from ._common import (EXIT_FINDING, EXIT_OK, InputError, Output, UsageError, add_input_options,
-                      add_output_options, add_partitions_options, check_plot_path, format_table, key_text,
-                      non_negative, resolve_partitions, save_plot, strategy_list_type, with_progress)
-from ._readers import iter_batches
+from ._common import (EXIT_FINDING, EXIT_OK, Output, UsageError, accumulate_keys, add_examples_options,
+                      add_input_options, add_output_options, add_partitions_options, check_plot_path,
+                      format_table, key_text, note, resolve_partitions, save_plot, strategy_list_type,
+                      write_found)
 
 
 def register(subparsers: Any) -> None:
@@ -29,9 +29,8 @@ def register(subparsers: Any) -> None:
     add_partitions_options(p)
     p.add_argument("--strategies", "-s", type=strategy_list_type, default=["java", "librdkafka:consistent_random"],
                    help="two or more comma-separated strategies (default: java,librdkafka)")
-    p.add_argument("--examples", "--limit", dest="examples", type=non_negative, default=20, metavar="N",
-                   help="differing keys to show per pair (default 20; 0 for none)")
-    p.add_argument("--all", action="store_true", help="write every differing key, as found (streamed)")
+    add_examples_options(p, default=20, help="differing keys to show per pair (default 20; 0 for none)",
+                         what="differing")
     p.add_argument("--fail-if-divergent", action="store_true",
                    help="exit 1 if any pair places a keyed record on different partitions")
     add_input_options(p)
@@ -71,23 +70,13 @@ def run(args: argparse.Namespace) -> int:
     assert n is not None
     enc = args.key_encoding
     with Output(args) as out:
-        on_diff = None
-        if args.all:
-            def on_diff(a: str, b: str, i: int, key: Optional[bytes], x: int, y: int) -> None:
-                if args.json:
-                    out.write(json.dumps({"type": "different", "index": i, "key": key_text(key, enc),
-                                          "a": a, "b": b, a: x, b: y}) + "\n")
-                else:
-                    out.write(f"{key_text(key, enc)}\t{a}={x}\t{b}={y}\n")
+        def on_diff(a: str, b: str, i: int, key: Optional[bytes], x: int, y: int) -> None:
+            write_found(args, out, "different", i, key, {"a": a, "b": b, a: x, b: y}, f"{a}={x}\t{b}={y}")
 
-        acc = CompareAccumulator(n, args.strategies, examples=args.examples, on_different=on_diff)
-        for batch in with_progress(args, iter_batches(args)):
-            acc.add(batch.keys)
-            if args.all:
-                out.flush()
+        acc = CompareAccumulator(n, args.strategies, examples=args.examples,
+                                 on_different=on_diff if args.all else None)
+        accumulate_keys(args, acc, "compare", flush=out if args.all else None)
         r = acc.result()
-        if r.num_keys == 0:
-            raise InputError("no keys in the input: nothing to compare")
         if args.json:
             d = r.to_dict(limit=args.examples)
             if enc != "utf8":
@@ -102,9 +91,6 @@ def run(args: argparse.Namespace) -> int:
     save_plot(args, r.plot)
     divergent: List[str] = [f"{p.a}/{p.b}" for p in r.pairs if p.different]
     if args.fail_if_divergent and divergent:
-        if not args.quiet:
-            import sys
-
-            sys.stderr.write(f"fastpart compare: keys placed differently by {', '.join(divergent)}\n")
+        note(args, f"fastpart compare: keys placed differently by {', '.join(divergent)}")
         return EXIT_FINDING
     return EXIT_OK

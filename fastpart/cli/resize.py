@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any, Optional
 
 from ..report import ResizeAccumulator, ResizeReport
-from ._common import (EXIT_FINDING, EXIT_OK, InputError, Output, add_input_options, add_output_options,
-                      add_partitions_options, check_plot_path, key_text, non_negative, partitions_type,
-                      percent_type, resolve_partitions, save_plot, strategy_type, with_progress)
-from ._readers import iter_batches
+from ._common import (EXIT_FINDING, EXIT_OK, Output, accumulate_keys, add_examples_options, add_input_options,
+                      add_output_options, add_partitions_options, check_plot_path, key_text, note,
+                      partitions_type, percent_type, resolve_partitions, save_plot, strategy_type,
+                      write_found)
 
 
 def register(subparsers: Any) -> None:
@@ -32,9 +31,7 @@ def register(subparsers: Any) -> None:
                    help="the new partition count")
     p.add_argument("--strategy", "-s", type=strategy_type, default="java",
                    help="client partitioner (default: java)")
-    p.add_argument("--examples", "--limit", dest="examples", type=non_negative, default=10, metavar="N",
-                   help="moved keys to show (default 10)")
-    p.add_argument("--all", action="store_true", help="write every moved key, as found (streamed)")
+    add_examples_options(p, default=10, help="moved keys to show (default 10)", what="moved")
     p.add_argument("--fail-if-moved-over", type=percent_type, metavar="PCT",
                    help="exit 1 if more than PCT %% of the keyed records move")
     add_input_options(p)
@@ -55,21 +52,13 @@ def run(args: argparse.Namespace) -> int:
     assert old is not None
     enc = args.key_encoding
     with Output(args) as out:
-        on_moved = None
-        if args.all:
-            def on_moved(i: int, key: Optional[bytes], x: int, y: int) -> None:
-                if args.json:
-                    out.write(json.dumps({"type": "moved", "index": i, "key": key_text(key, enc),
-                                          "from": x, "to": y}) + "\n")
-                else:
-                    out.write(f"{key_text(key, enc)}\t{x} -> {y}\n")
+        def on_moved(i: int, key: Optional[bytes], x: int, y: int) -> None:
+            write_found(args, out, "moved", i, key, {"from": x, "to": y}, f"{x} -> {y}")
 
-        acc = ResizeAccumulator(old, args.new, strategy=args.strategy, examples=args.examples, on_moved=on_moved)
-        for batch in with_progress(args, iter_batches(args)):
-            acc.add(batch.keys)
+        acc = ResizeAccumulator(old, args.new, strategy=args.strategy, examples=args.examples,
+                                on_moved=on_moved if args.all else None)
+        accumulate_keys(args, acc, "resize")
         r = acc.result()
-        if acc.num_keys == 0:
-            raise InputError("no keys in the input: nothing to resize")
         if args.json:
             out.write(json.dumps(to_dict(r, 0 if args.all else args.examples, enc)) + "\n")
         else:
@@ -84,8 +73,6 @@ def run(args: argparse.Namespace) -> int:
     save_plot(args, r.plot)
     limit = args.fail_if_moved_over
     if limit is not None and 100 * r.moved_share > limit:
-        if not args.quiet:
-            sys.stderr.write(f"fastpart resize: {100 * r.moved_share:.1f}% of keyed records move "
-                             f"(over {limit:g}%)\n")
+        note(args, f"fastpart resize: {100 * r.moved_share:.1f}% of keyed records move (over {limit:g}%)")
         return EXIT_FINDING
     return EXIT_OK
