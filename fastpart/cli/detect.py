@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from ..detect import DetectAccumulator, Detection
 from ._common import (EXIT_FINDING, EXIT_OK, InputError, Output, UsageError, add_input_options,
@@ -82,6 +82,13 @@ def live_sample(args: argparse.Namespace) -> Any:
     return s
 
 
+def sample_summary(s: Any) -> Dict[str, Any]:
+    """The ``"sample"`` entry of a JSON summary: records, seconds and rate of a live sample (from
+    :func:`live_sample`), and its topic."""
+    return {"records": len(s.keys), "seconds": round(s.seconds, 3),
+            "records_per_second": round(s.records_per_second, 1), "topic": s.topic}
+
+
 def use_live(args: argparse.Namespace) -> bool:
     """True when the records come from the live topic (no --file)."""
     live_topic = bool(getattr(args, "bootstrap_server", None) or getattr(args, "topic", None))
@@ -127,8 +134,7 @@ def run(args: argparse.Namespace) -> int:
         s = live_sample(args)
         acc = _accumulator(args, s.num_partitions)
         acc.add(s.keys, s.partitions, offsets=s.offsets, timestamps=s.timestamps)
-        extra["sample"] = {"records": len(s.keys), "seconds": round(s.seconds, 3),
-                           "records_per_second": round(s.records_per_second, 1), "topic": s.topic}
+        extra["sample"] = sample_summary(s)
     else:
         n = resolve_live_count(args)
         assert n is not None
@@ -146,14 +152,23 @@ def run(args: argparse.Namespace) -> int:
     r = acc.result()
     if r.records == 0:
         raise InputError("no records in the input: nothing to detect")
+    write_summary(args, r, extra, lambda d: [d["unexplained"]["examples"]])
+    return _gate(args, r)
+
+
+def write_summary(args: argparse.Namespace, r: Any, extra: Dict[str, Any],
+                  key_lists: Callable[[Dict[str, Any]], List[Any]]) -> None:
+    """The report *r* on the output: with ``--json`` one summary object (``r.to_dict()``, then
+    *extra*; the ``key`` of each item of the lists ``key_lists(dict)`` in the ``--key-encoding``),
+    else ``r.summary()``."""
     with Output(args) as out:
         if args.json:
             d = r.to_dict()
-            reencode(d["unexplained"]["examples"], args.key_encoding)
+            for items in key_lists(d):
+                reencode(items, args.key_encoding)
             out.write(json.dumps({"type": "summary", **d, **extra}) + "\n")
         else:
             out.write(r.summary() + "\n")
-    return _gate(args, r)
 
 
 def reencode(items: Any, encoding: str) -> None:

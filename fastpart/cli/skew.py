@@ -10,15 +10,14 @@ input through :class:`fastpart.skew.SkewAccumulator`.
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any, List
 
 from ..skew import SkewAccumulator
-from ._common import (EXIT_OK, InputError, Output, UsageError, add_input_options, add_output_options,
+from ._common import (EXIT_OK, InputError, UsageError, add_input_options, add_output_options,
                       check_plot_path, key_value_type, non_negative, partitions_type, save_plot,
                       strategy_list_type, with_progress)
 from ._readers import iter_batches
-from .detect import add_live_options, live_sample, reencode, use_live
+from .detect import add_live_options, live_sample, sample_summary, use_live, write_summary
 
 
 def counts_type(text: str) -> List[int]:
@@ -67,8 +66,7 @@ def run(args: argparse.Namespace) -> int:
         counts = args.partitions or [s.num_partitions, 2 * s.num_partitions, 4 * s.num_partitions]
         acc = _accumulator(args, counts, True)
         acc.add(s.keys, s.value_sizes)
-        extra["sample"] = {"records": len(s.keys), "seconds": round(s.seconds, 3),
-                           "records_per_second": round(s.records_per_second, 1), "topic": s.topic}
+        extra["sample"] = sample_summary(s)
     else:
         if args.bootstrap_server or args.topic:
             raise UsageError("--bootstrap-server/--topic sample a live topic; with --file give --partitions")
@@ -93,14 +91,7 @@ def run(args: argparse.Namespace) -> int:
     r = acc.result()
     if r.records == 0:
         raise InputError("no keys in the input: nothing to measure")
-    with Output(args) as out:
-        if args.json:
-            d = r.to_dict()
-            for items in [d["hot_keys"], d["unfixable"]] + [x["hot_keys"] for x in d["loads"]]:
-                reencode(items, args.key_encoding)
-            out.write(json.dumps({"type": "summary", **d, **extra}) + "\n")
-        else:
-            out.write(r.summary() + "\n")
+    write_summary(args, r, extra, lambda d: [d["hot_keys"], d["unfixable"]] + [x["hot_keys"] for x in d["loads"]])
     save_plot(args, r.plot)
     return EXIT_OK
 
