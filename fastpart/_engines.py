@@ -81,6 +81,49 @@ def check_key_type(key_type: Any) -> str:
     return str(key_type)
 
 
+def check_arguments(key_type: Any, column: Any, expected: type, what: str) -> str:
+    """Validate the ``key_type=`` of an engine call (:func:`check_key_type`), then that
+    *column* is an *expected* (else a ``TypeError`` naming *what*); return the key type.
+
+    Example:
+        >>> check_arguments("int64", [1], list, "list")
+        'int64'
+        >>> check_arguments("bytes", (1,), list, "list")
+        Traceback (most recent call last):
+        ...
+        TypeError: expected a list, got tuple
+    """
+    name = check_key_type(key_type)
+    if not isinstance(column, expected):
+        raise TypeError(f"expected a {what}, got {type(column).__name__}")
+    return name
+
+
+def partitions_of(keys: Any, num_partitions: int, strategy: str) -> "np.ndarray[Any, np.dtype[np.int32]]":
+    """The core's ``partition_many`` of *keys* (anything its batch path takes: a list, an
+    object array, an Arrow array or stream) into a new ``int32`` array.
+
+    Example:
+        >>> partitions_of([b"kafka", None], 12, "java").tolist()
+        [4, -1]
+    """
+    out = np.empty(len(keys), dtype=np.int32)
+    core.partition_many(keys, num_partitions, strategy=strategy, out=out)
+    return out
+
+
+def keyless_partitions(length: int, num_partitions: int, strategy: str) -> "np.ndarray[Any, np.dtype[np.int32]]":
+    """*length* keyless records (a column of nulls): the strategy's answer for a null key, each.
+
+    Example:
+        >>> keyless_partitions(2, 12, "java").tolist()  # -1: the producer decides
+        [-1, -1]
+        >>> keyless_partitions(2, 12, "librdkafka:murmur2").tolist()  # one fixed partition
+        [9, 9]
+    """
+    return np.full(length, core.partition(None, num_partitions, strategy=strategy), dtype=np.int32)
+
+
 def _pa() -> Any:
     try:
         import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]
@@ -267,11 +310,8 @@ def partition_arrow(column: Any, num_partitions: int, strategy: str = "java",
     pa = _pa()
     t = column.type
     check_arrow_type(t, key_type)
-    out = np.empty(len(column), dtype=np.int32)
     if pa.types.is_null(t):
-        out.fill(core.partition(None, num_partitions, strategy=strategy))  # the strategy's null-key answer
-        return out
+        return keyless_partitions(len(column), num_partitions, strategy)
     if key_type not in ("bytes", "string"):
         column = serialize(as_arrow(column), key_type)
-    core.partition_many(column, num_partitions, strategy=strategy, out=out)
-    return out
+    return partitions_of(column, num_partitions, strategy)

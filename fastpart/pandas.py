@@ -78,9 +78,7 @@ def partition(series: "pd.Series", num_partitions: int, strategy: str = "java", 
     (string/binary columns), ``"string"``, ``"int16"``, ``"int32"``,
     ``"int64"``, ``"float32"``, ``"float64"``, ``"uuid"``.
     """
-    key_type = _engines.check_key_type(key_type)
-    if not isinstance(series, pd.Series):
-        raise TypeError(f"expected a pandas Series, got {type(series).__name__}")
+    key_type = _engines.check_arguments(key_type, series, pd.Series, "pandas Series")
     keys = _as_arrow(series)
     if isinstance(keys, np.ndarray):  # object column of bytes/str/None
         if key_type in ("bytes", "string"):

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from . import _engines
@@ -59,17 +58,14 @@ def partition(series: "pl.Series", num_partitions: int, strategy: str = "java",
     (String/Binary columns), ``"string"``, ``"int16"``, ``"int32"``,
     ``"int64"``, ``"float32"``, ``"float64"``, ``"uuid"``.
     """
-    key_type = _engines.check_key_type(key_type)
-    if not isinstance(series, pl.Series):
-        raise TypeError(f"expected a polars Series, got {type(series).__name__}")
+    key_type = _engines.check_arguments(key_type, series, pl.Series, "polars Series")
     name = series.name
     if series.dtype in _KEY_DTYPES and key_type in ("bytes", "string"):
         _engines.check_arrow_type(_arrow_type(series), key_type)  # "string" refuses Binary
-        out = np.empty(len(series), dtype=np.int32)
         if series.dtype == pl.Null:
-            out.fill(core.partition(None, num_partitions, strategy=strategy))  # the strategy's null-key answer
+            out = _engines.keyless_partitions(len(series), num_partitions, strategy)
         else:
-            core.partition_many(series, num_partitions, strategy=strategy, out=out)  # Arrow C stream, no copy
+            out = _engines.partitions_of(series, num_partitions, strategy)  # Arrow C stream, no copy
     else:
         _engines.check_arrow_type(_arrow_type(series), key_type)
         out = _engines.partition_arrow(series.to_arrow(), num_partitions, strategy, key_type)
