@@ -29,11 +29,12 @@ import os
 import random
 import shutil
 import struct
+import subprocess
 import sys
 import uuid
 from pathlib import Path
 from types import ModuleType
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, NoReturn, Optional, Sequence, Tuple
 
 import pytest
 
@@ -95,7 +96,7 @@ def need(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
-def harness_failed(harness: str, what: str, proc=None, extra: str = "") -> None:
+def harness_failed(harness: str, what: str, proc=None, extra: str = "") -> NoReturn:
     """Fail the calling test because a harness step (build, install, run) failed,
     showing the tail of the process's stdout and stderr when there is one."""
     out = ""
@@ -136,6 +137,42 @@ def tree_digest(*paths: Path) -> str:
             h.update(str(f.relative_to(root.parent)).encode())
             h.update(f.read_bytes())
     return h.hexdigest()[:16]
+
+
+def run_step(harness: str, what: str, cmd: Sequence[str], timeout: float,
+             **kwargs: Any) -> "subprocess.CompletedProcess[str]":
+    """Run one step of a harness (a build, a run) with its output captured as text; a
+    timeout or a non-zero exit fails the calling test (:func:`harness_failed`), showing
+    the output.  *kwargs* go to ``subprocess.run`` (``cwd=``, ``env=``)."""
+    try:
+        proc = subprocess.run(list(cmd), capture_output=True, text=True, timeout=timeout, **kwargs)
+    except subprocess.TimeoutExpired:
+        harness_failed(harness, f"{what} (over {timeout} s)")
+    if proc.returncode != 0:
+        harness_failed(harness, what, proc)
+    return proc
+
+
+def cached_build(harness: str, digest: str, name: str, make: Callable[[Path], None]) -> Path:
+    """The executable *name* of a harness, built once per source *digest* into
+    ``cache_dir(harness, digest)``: on first use ``make(path)`` writes it to a
+    temporary path beside it, which then replaces it in one step (parallel pytest
+    workers never run half a file)."""
+    exe = cache_dir(harness, digest) / name
+    if exe.is_file():
+        return exe
+    tmp = exe.with_name(f"{name}.tmp{os.getpid()}")
+    make(tmp)
+    os.replace(tmp, exe)
+    return exe
+
+
+def run_executable(harness: str, exe: Path, corpus: Path, counts: Iterable[int],
+                   timeout: float) -> Tuple[str, str]:
+    """Run a harness executable on *corpus* for the partition *counts*: ``(stdout, stderr)``."""
+    cmd = [str(exe), str(corpus), ",".join(str(n) for n in counts)]
+    proc = run_step(harness, f"running {exe}", cmd, timeout)
+    return proc.stdout, proc.stderr
 
 
 # --------------------------------------------------------------------------- corpus

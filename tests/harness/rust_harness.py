@@ -21,26 +21,23 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Iterable, Tuple
 
 
 try:
-    from conformance_support import cache_dir, harness_failed, need_tool, tree_digest
+    from conformance_support import (cache_dir, cached_build, harness_failed, need_tool, run_executable, run_step,
+                                     tree_digest)
 except ImportError:  # imported from somewhere that does not put tests/ on sys.path
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from conformance_support import cache_dir, harness_failed, need_tool, tree_digest
+    from conformance_support import (cache_dir, cached_build, harness_failed, need_tool, run_executable, run_step,
+                                     tree_digest)
 
 RUST_DIR = Path(__file__).resolve().parent / "rust"
 BIN_NAME = "rust-harness"
 BUILD_TIMEOUT = 1200
 RUN_TIMEOUT = 300
-
-
-def _fail(what: str, proc: "subprocess.CompletedProcess[str] | None", extra: str = "") -> None:
-    harness_failed("rust", what, proc, extra)
 
 
 def _sources_digest() -> str:
@@ -51,41 +48,25 @@ def build() -> Path:
     """The harness executable for the current sources (built on first use)."""
     cargo = need_tool("cargo")["cargo"]
     digest = _sources_digest()
-    out_dir = cache_dir("rust", digest)
-    exe = out_dir / BIN_NAME
-    if exe.is_file():
-        return exe
-    src = cache_dir("rust", f"src-{digest}")
-    shutil.copy2(RUST_DIR / "Cargo.toml", src / "Cargo.toml")
-    if (src / "src").exists():
-        shutil.rmtree(src / "src")
-    shutil.copytree(RUST_DIR / "src", src / "src")
-    env = dict(os.environ)
-    env["CARGO_TARGET_DIR"] = str(cache_dir("rust", "target"))
-    try:
-        proc = subprocess.run(
-            [cargo, "build", "--release", "--quiet", "--bin", BIN_NAME],
-            cwd=src, env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT,
-        )
-    except subprocess.TimeoutExpired:
-        _fail(f"cargo build (over {BUILD_TIMEOUT} s)", None)
-    built = Path(env["CARGO_TARGET_DIR"]) / "release" / BIN_NAME
-    if proc.returncode != 0 or not built.is_file():
-        _fail("cargo build --release", proc)
-    tmp = out_dir / f"{BIN_NAME}.tmp{os.getpid()}"
-    shutil.copy2(built, tmp)
-    os.replace(tmp, exe)
-    return exe
+
+    def make(out: Path) -> None:
+        src = cache_dir("rust", f"src-{digest}")
+        shutil.copy2(RUST_DIR / "Cargo.toml", src / "Cargo.toml")
+        if (src / "src").exists():
+            shutil.rmtree(src / "src")
+        shutil.copytree(RUST_DIR / "src", src / "src")
+        env = dict(os.environ)
+        env["CARGO_TARGET_DIR"] = str(cache_dir("rust", "target"))
+        proc = run_step("rust", "cargo build --release", [cargo, "build", "--release", "--quiet", "--bin", BIN_NAME],
+                        BUILD_TIMEOUT, cwd=src, env=env)
+        built = Path(env["CARGO_TARGET_DIR"]) / "release" / BIN_NAME
+        if not built.is_file():
+            harness_failed("rust", "cargo build --release", proc)
+        shutil.copy2(built, out)
+
+    return cached_build("rust", digest, BIN_NAME, make)
 
 
 def run(corpus: Path, counts: Iterable[int]) -> Tuple[str, str]:
     """Run the harness on *corpus*: ``(stdout, stderr)``."""
-    exe = build()
-    cmd = [str(exe), str(corpus), ",".join(str(n) for n in counts)]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=RUN_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        _fail(f"running {exe} (over {RUN_TIMEOUT} s)", None)
-    if proc.returncode != 0:
-        _fail(f"running {exe}", proc)
-    return proc.stdout, proc.stderr
+    return run_executable("rust", build(), corpus, counts, RUN_TIMEOUT)
