@@ -8,7 +8,8 @@ key per line) and as a Parquet column, then runs as separate processes and times
 * ``fastpart compare ... --file keys.parquet --column key``;
 
 beside the plain ``partition_many`` rate on the same keys (in memory, 1M-key chunks, no reading or
-writing: the ceiling).  Peak RSS of each CLI process comes from ``os.wait4`` (``ru_maxrss``).
+writing: the ceiling).  Peak RSS of each CLI process is its VmHWM (``tests/memory_support.py``,
+shared with tests/test_cli_memory.py).
 
     python benchmarks/bench_cli.py                 # 10M keys (about 2-3 minutes on 2 cores)
     python benchmarks/bench_cli.py --keys 1000000 --markdown
@@ -18,14 +19,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from typing import List, Tuple
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "tests"))  # memory_support, shared with tests/test_cli_memory.py
 from _tables import fmt_table  # noqa: E402
+from memory_support import run_cli_measured  # noqa: E402
 
 import fastpart  # noqa: E402
 
@@ -84,35 +87,19 @@ def plain_rate(n: int, strategies: List[str]) -> Tuple[float, float]:
     return spent, cpu
 
 
-# The peak RSS of the CLI process itself: VmHWM of its own address space, read as it exits (a
-# forked child's ru_maxrss would include the benchmark process it was forked from).
-_WRAP = """import atexit, sys
-def _hwm():
-    for line in open('/proc/self/status'):
-        if line.startswith('VmHWM:'):
-            sys.stderr.write('VmHWM %s' % line.split()[1])
-atexit.register(_hwm)
-from fastpart.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
-
-
 def run(argv: List[str]) -> Tuple[float, float, float]:
     """(wall seconds, peak RSS in MB, CPU seconds) of the ``fastpart`` command line."""
     import resource
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
-    p = subprocess.run([sys.executable, "-c", _WRAP, *argv, "--quiet"], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.PIPE)
+    r = run_cli_measured([*argv, "--quiet"])
     secs = time.perf_counter() - t
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    err = p.stderr.decode(errors="replace")
-    if p.returncode != 0:
-        raise SystemExit(f"fastpart {' '.join(argv)} failed ({p.returncode}): {err}")
-    hwm = [ln for ln in err.splitlines() if ln.startswith("VmHWM ")]
-    return secs, (int(hwm[-1].split()[1]) / 1024 if hwm else float("nan")), cpu
+    if r.returncode != 0:
+        raise SystemExit(f"fastpart {' '.join(argv)} failed ({r.returncode}): {r.stderr}")
+    return secs, (float("nan") if r.peak_mb is None else r.peak_mb), cpu
 
 
 def main() -> None:

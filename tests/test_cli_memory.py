@@ -9,30 +9,19 @@ benchmarks/bench_cli.py measures the same on 10,000,000 keys.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 
-WRAP = """import atexit, sys
-def _hwm():
-    for line in open('/proc/self/status'):
-        if line.startswith('VmHWM:'):
-            sys.stderr.write('VmHWM %s\\n' % line.split()[1])
-atexit.register(_hwm)
-from fastpart.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
+from memory_support import run_cli_measured
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="reads VmHWM from /proc (Linux)")
 
 
 def peak_mb(argv) -> float:
-    r = subprocess.run([sys.executable, "-c", WRAP, *argv], capture_output=True, timeout=600)
-    err = r.stderr.decode()
-    assert r.returncode == 0, err
-    (line,) = [ln for ln in err.splitlines() if ln.startswith("VmHWM ")]
-    return int(line.split()[1]) / 1024
+    r = run_cli_measured(argv, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert r.peak_mb is not None, f"no VmHWM line on standard error: {r.stderr[-500:]}"
+    return r.peak_mb
 
 
 def write_keys(path, n):
