@@ -40,7 +40,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 import pytest
 
@@ -475,6 +475,45 @@ class KafkaBroker:
                 raise AssertionError(f"record #{i} stored twice: partitions {found[i]} and {r.partition}")
             found[i] = r.partition
         return found
+
+
+# --------------------------------------------------------------------------- producers
+
+def confluent_produce(bootstrap: str, topic: str, keys: Sequence[Optional[bytes]], *,
+                      partitions: Optional[Sequence[int]] = None,
+                      placer: Optional[Callable[[Any], Any]] = None, **config: str) -> List[int]:
+    """Produce *keys* with a ``confluent_kafka.Producer({"bootstrap.servers": ...} | config)``;
+    record ``i`` has the value ``str(i)``.  With *partitions*, record ``i`` is sent with
+    ``partition=partitions[i]``; with *placer* (``producer -> object with .produce()``, e.g.
+    ``fastpart.confluent.Partitioner``) records go through ``placer(producer).produce``.
+    Returns the partition of every record from its delivery report (fails unless every
+    record is delivered)."""
+    import confluent_kafka
+
+    producer = confluent_kafka.Producer({"bootstrap.servers": bootstrap, **config})
+    send = producer.produce if placer is None else placer(producer).produce
+    reports: List[int] = [-1] * len(keys)
+    errors: List[str] = []
+
+    def on_delivery(err: Any, msg: Any) -> None:
+        i = int(msg.value())
+        if err is not None:
+            errors.append(f"#{i}: {err}")
+        else:
+            reports[i] = msg.partition()
+
+    for i, key in enumerate(keys):
+        extra = {} if partitions is None else {"partition": partitions[i]}
+        while True:
+            try:
+                send(topic, key=key, value=str(i).encode(), on_delivery=on_delivery, **extra)
+                break
+            except BufferError:
+                producer.poll(0.1)
+        producer.poll(0)
+    left = producer.flush(120)
+    assert left == 0 and not errors, f"{left} records undelivered; errors: {errors[:10]}"
+    return reports
 
 
 # --------------------------------------------------------------------------- fixture

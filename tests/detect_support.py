@@ -7,40 +7,16 @@ import time
 from pathlib import Path
 from typing import List, Optional, Sequence
 
+import broker_support
 import fastpart.cli
 import fastpart.live
 
 
 def confluent_produce(bootstrap: str, topic: str, keys: Sequence[Optional[bytes]], *,
                       partitions: Optional[Sequence[int]] = None, **config: str) -> List[int]:
-    """Produce *keys* with ``confluent_kafka.Producer({"bootstrap.servers": ...} | config)``,
-    with an explicit ``partition=`` per record when *partitions* is given; returns the
-    partition of every record from its delivery report."""
-    import confluent_kafka
-
-    producer = confluent_kafka.Producer({"bootstrap.servers": bootstrap, "linger.ms": "5", **config})
-    reports: List[int] = [-1] * len(keys)
-    errors: List[str] = []
-
-    def on_delivery(err, msg) -> None:  # type: ignore[no-untyped-def]
-        i = int(msg.value())
-        if err is not None:
-            errors.append(f"#{i}: {err}")
-        else:
-            reports[i] = msg.partition()
-
-    for i, key in enumerate(keys):
-        extra = {} if partitions is None else {"partition": partitions[i]}
-        while True:
-            try:
-                producer.produce(topic, key=key, value=str(i).encode(), on_delivery=on_delivery, **extra)
-                break
-            except BufferError:
-                producer.poll(0.1)
-        producer.poll(0)
-    left = producer.flush(120)
-    assert left == 0 and not errors, f"{left} records undelivered; errors: {errors[:10]}"
-    return reports
+    """:func:`broker_support.confluent_produce` with ``linger.ms=5`` unless *config* sets it."""
+    return broker_support.confluent_produce(bootstrap, topic, keys, partitions=partitions,
+                                            **{"linger.ms": "5", **config})
 
 
 def _wait_for_leaders(admin, topic: str, count: int, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]

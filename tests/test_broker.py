@@ -32,12 +32,12 @@ from __future__ import annotations
 import random
 import struct
 import time
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import pytest
 
 import fastpart
-from broker_support import KafkaBroker, unique_topic  # the kafka_broker fixture comes from conftest.py
+from broker_support import KafkaBroker, confluent_produce, unique_topic  # the kafka_broker fixture: conftest.py
 from conformance_support import need
 
 pytestmark = [
@@ -154,41 +154,6 @@ def test_java_default_producer_lands_where_fastpart_says(java_placement: List[in
 
 
 # --------------------------------------------------------------------------- b. confluent-kafka
-
-def confluent_produce(bootstrap: str, topic: str, keys: Sequence[Optional[bytes]], *,
-                      placer: Optional[Callable[[object], object]] = None,
-                      **config: str) -> List[Optional[int]]:
-    """Produce with a ``confluent_kafka.Producer({"bootstrap.servers": ...} | config)``;
-    record ``i`` has the value ``str(i)``.  Returns the partition of every
-    record from its delivery report.  With *placer* (``producer -> object
-    with .produce()``, e.g. ``fastpart.confluent.Partitioner``) records go
-    through ``placer.produce`` instead of ``producer.produce``."""
-    import confluent_kafka
-
-    producer = confluent_kafka.Producer({"bootstrap.servers": bootstrap, **config})
-    send = producer.produce if placer is None else placer(producer).produce
-    reports: List[Optional[int]] = [None] * len(keys)
-    errors: List[str] = []
-
-    def on_delivery(err, msg) -> None:
-        i = int(msg.value())
-        if err is not None:
-            errors.append(f"#{i}: {err}")
-        else:
-            reports[i] = msg.partition()
-
-    for i, key in enumerate(keys):
-        while True:
-            try:
-                send(topic, key=key, value=str(i).encode(), on_delivery=on_delivery)
-                break
-            except BufferError:
-                producer.poll(0.1)
-        producer.poll(0)
-    left = producer.flush(120)
-    assert left == 0 and not errors, f"{left} records undelivered; errors: {errors[:10]}"
-    return reports
-
 
 @pytest.fixture(scope="module")
 def confluent_kafka_module():
