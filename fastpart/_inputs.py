@@ -381,9 +381,11 @@ def sequence_keys(seq: Any) -> List[Optional[bytes]]:
     count = len(seq)
     out: List[Optional[bytes]] = []
     for i in range(count):
-        if i >= len(seq):
-            raise list_shrank_error()
-        out.append(key_bytes(seq[i], i))
+        try:  # not `if i >= len(seq)`: another thread may shrink the list between check and read
+            key = seq[i]
+        except IndexError:
+            raise list_shrank_error() from None
+        out.append(key_bytes(key, i))
     return out
 
 
