@@ -14,8 +14,9 @@
 #    archive's URI is the one the system's own apt sources use.
 # 2. A wheel of the work tree built by that interpreter (Cython from
 #    requirements/cython.txt), installed into a fresh venv with pytest,
-#    hypothesis and NumPy (no pyarrow: a module that does not declare
-#    free-threading support would switch the GIL back on for the whole run).
+#    hypothesis, NumPy and pyarrow (binary wheels only: each declares
+#    free-threading support; one that did not would switch the GIL back on
+#    for the whole run, and the check below would fail).
 # 3. The core's tests with `-W error::RuntimeWarning` (importing a module
 #    that is not free-threading compatible warns, and turns the GIL on), then
 #    the thread-stress file FT_THREAD_ROUNDS times (default 5); the run fails
@@ -100,7 +101,10 @@ mkdir -p "$WORK/dist"
 WHEEL="$(ls "$WORK"/dist/fastpart-*.whl)"
 [[ "$(basename "$WHEEL")" == *cp313t* ]] || die "not a cp313t wheel: $(basename "$WHEEL")"
 say "wheel: $(basename "$WHEEL")"
-"$VPY" -m pip install -q --only-binary=:all: "$WHEEL" "pytest>=7.4" "hypothesis>=6.90" "numpy>=2.1"   # wheels only: a newest release that ships only a source build for 3.13t is passed over
+# wheels only: a newest release that ships only a source build for 3.13t is passed over
+"$VPY" -m pip install -q --only-binary=:all: "$WHEEL" "pytest>=7.4" "hypothesis>=6.90" "numpy>=2.1"
+# pyarrow declares free-threading support from its cp313t wheels on; without one the Arrow tests skip
+"$VPY" -m pip install -q --only-binary=:all: "pyarrow>=18" 2>/dev/null || say "no pyarrow wheel for 3.13t: the Arrow tests skip"
 
 # Installed wheel only: the tests run from a directory without fastpart/.
 RUN="$WORK/run"
@@ -135,7 +139,7 @@ PY
 ) || die "fastpart._core switched the GIL on, or the native core did not load"
 
 TESTS=()
-for t in ${FT_TESTS:-tests/test_core.py tests/test_contract.py tests/test_keyless.py tests/test_serde.py tests/test_simd.py tests/test_properties.py tests/test_threads.py}; do
+for t in ${FT_TESTS:-tests/test_core.py tests/test_contract.py tests/test_keyless.py tests/test_serde.py tests/test_simd.py tests/test_properties.py tests/test_arrow.py tests/test_fuzz_arrow.py tests/test_threads.py}; do
     [[ -f "$RUN/$t" ]] && TESTS+=("$t")
 done
 say "pytest on the free-threaded interpreter: ${TESTS[*]}"

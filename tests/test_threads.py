@@ -13,6 +13,8 @@ runs this file with the compiled core built under ThreadSanitizer.
 - The SIMD lanes switched on and off by one thread while 7 hash: the answers
   never change (both kernels agree; the switch is an atomic flag).
 - Keyless strategies shared by 8 threads: RoundRobin's counts are exact.
+- One Arrow column (plain, chunked, dictionary) read by 8 threads at once: every
+  answer equals the single-thread one (pyarrow; skipped without it).
 """
 
 from __future__ import annotations
@@ -167,3 +169,18 @@ def test_round_robin_counts_exact_from_eight_threads():
     counts = Counter(p for r in results for p in r)
     total = N_THREADS * per_thread
     assert counts == {p: total // len(parts) for p in parts}
+
+
+def test_arrow_columns_from_eight_threads(impl):
+    pa = pytest.importorskip("pyarrow")
+    keys = [k.decode("latin-1") for k in _keys(b"arrow")] + [None]
+    forms = [pa.array(keys), pa.chunked_array([pa.array(keys[:300]), pa.array(keys[300:])]),
+             pa.array(keys).dictionary_encode(), pa.array(keys, type=pa.large_string())]
+    want = [list(impl.partition_many(f, PARTS)) for f in forms]
+
+    def worker():
+        for _ in range(30):
+            for f, w in zip(forms, want):
+                assert list(impl.partition_many(f, PARTS)) == w
+
+    _run([worker] * N_THREADS)
