@@ -22,7 +22,7 @@ Example:
 from cpython.array cimport array as carray, clone
 cimport cython
 from cpython.buffer cimport (
-    PyBUF_FORMAT, PyBUF_STRIDES, PyBuffer_Release, PyBuffer_ToContiguous, PyObject_CheckBuffer,
+    PyBUF_C_CONTIGUOUS, PyBUF_FORMAT, PyBUF_STRIDES, PyBUF_WRITABLE, PyBuffer_Release, PyBuffer_ToContiguous, PyObject_CheckBuffer,
     PyObject_GetBuffer,
 )
 from cpython.bytes cimport (
@@ -307,35 +307,42 @@ cdef class _Out:
     ``[lo, hi)`` overlap the caller's ``out``, writes go to a private
     temporary that ``finish()`` copies into ``out`` (so an ``out=`` aliasing
     the keys is answered as if it were a separate buffer).  ``finish()``
-    returns the result.
+    returns the result.  A valid ``out`` is acquired as one writable
+    C-contiguous buffer (held until ``finish()``); any other is handed to
+    ``_inputs.check_out``, which raises the error that says what is wrong.
     """
     cdef object result
     cdef int32_t *data
     cdef int32_t *target
     cdef int32_t *temp
     cdef Py_ssize_t count
-    cdef object view
+    cdef Py_buffer obuf
+    cdef bint held
 
     def __dealloc__(self):
         if self.temp != NULL:
             PyMem_Free(self.temp)
             self.temp = NULL
+        if self.held:
+            self.held = False
+            PyBuffer_Release(&self.obuf)
 
     cdef int setup(self, object out, Py_ssize_t count) except -1:
         cdef carray arr
-        cdef int[::1] mv
         self.count = count
         if out is None:
             arr = clone(_INT_TEMPLATE, count, False)
             self.result = arr
             self.data = <int32_t *>arr.data.as_ints
             self.target = NULL
-        else:
-            self.view = _inputs.check_out(out, count)
-            mv = self.view
-            self.data = <int32_t *>&mv[0] if mv.shape[0] > 0 else NULL
-            self.target = self.data
-            self.result = out
+            return 0
+        if not _out_buffer(out, &self.obuf, count):
+            _inputs.check_out(out, count)  # raises what is wrong
+            raise TypeError(f"out must be a writable C-contiguous int32 buffer, not {type(out).__name__}")
+        self.held = True
+        self.data = <int32_t *>self.obuf.buf if count > 0 else NULL
+        self.target = self.data
+        self.result = out
         return 0
 
     cdef int guard(self, const void *lo, const void *hi) except -1:
@@ -358,7 +365,30 @@ cdef class _Out:
             PyMem_Free(self.temp)
             self.temp = NULL
             self.data = self.target
+        if self.held:
+            self.held = False
+            PyBuffer_Release(&self.obuf)
         return self.result
+
+
+cdef bint _out_buffer(object out, Py_buffer *view, Py_ssize_t count):
+    """Acquire *out* as a writable C-contiguous buffer of >= *count* int32
+    items (format ``i`` or ``l``, itemsize 4, after ``@``/``=``/``<``: the
+    rule of ``_inputs.check_out``); False (nothing held) otherwise."""
+    cdef const char *f
+    try:
+        PyObject_GetBuffer(out, view, PyBUF_WRITABLE | PyBUF_FORMAT | PyBUF_C_CONTIGUOUS)
+    except Exception:
+        return False
+    f = view.format
+    if f != NULL:
+        while f[0] == c'@' or f[0] == c'=' or f[0] == c'<':
+            f += 1
+    if (f != NULL and view.itemsize == 4 and (f[0] == c'i' or f[0] == c'l') and f[1] == 0
+            and not view.readonly and view.len // 4 >= count):
+        return True
+    PyBuffer_Release(view)
+    return False
 
 
 # Keys are read and hashed in chunks, so each key's bytes are still in cache
@@ -451,6 +481,36 @@ cdef object _batch_sequence(object seq, int code, uint32_t n, object out):
     return res.finish()
 
 
+cdef object _quick_kind(const char *f, int ndim):
+    """The kind ``_inputs.buffer_kind`` gives the common batch formats (1-D
+    ``<w>s``/``<w>x``, 2-D ``B``/``b``/``c``), read without a Python call;
+    None for every other format (the rules module decides and words errors).
+    tests/test_contract.py checks both agree."""
+    cdef char code
+    if f == NULL:
+        code = c'B'
+    else:
+        while f[0] == c'@' or f[0] == c'=' or f[0] == c'<' or f[0] == c'>' or f[0] == c'!':
+            f += 1
+        while c'0' <= f[0] <= c'9':
+            f += 1
+        code = f[0]
+        if code == 0 or f[1] != 0:
+            return None
+    if ndim == 1 and code == c's':
+        return "strip"
+    if ndim == 1 and code == c'x':
+        return "fixed"
+    if ndim == 2 and (code == c'B' or code == c'b' or code == c'c'):
+        return "rows"
+    return None
+
+
+def _quick_kind_of(fmt, int ndim):
+    """Test hook: ``_quick_kind`` of a format string (None: left to the rules)."""
+    return _quick_kind(<const char *>fmt if fmt is not None else NULL, ndim)
+
+
 cdef object _batch_buffer(object keys, int code, uint32_t n, object out):
     """A buffer given as a batch, classified from ONE acquired buffer.
 
@@ -472,8 +532,10 @@ cdef object _batch_buffer(object keys, int code, uint32_t n, object out):
     except Exception:
         return _batch_sequence(_inputs.batch_keys(keys), code, n, out)  # the twin's error
     try:
-        fmt = None if view.format == NULL else view.format.decode("ascii", "replace")
-        kind = _inputs.buffer_kind(keys, fmt, view.ndim, view.itemsize)
+        kind = _quick_kind(view.format, view.ndim)
+        if kind is None:  # the rules, and every error, in one place
+            fmt = None if view.format == NULL else view.format.decode("ascii", "replace")
+            kind = _inputs.buffer_kind(keys, fmt, view.ndim, view.itemsize)
         if kind == "objects" or kind == "unicode":
             if view.ndim != 1:
                 raise TypeError(f"an array of {kind} keys must be 1-D, not {view.ndim}-D; use .ravel()")
@@ -527,6 +589,21 @@ cdef object _batch_buffer(object keys, int code, uint32_t n, object out):
 include "_arrow.pxi"
 
 
+cdef dict _ARROW_CLASS = {}
+
+
+cdef bint _is_arrow_class(type cls) except -1:
+    """Whether *cls* exports the Arrow PyCapsule interface (memoized per class:
+    two failed ``hasattr`` lookups cost more than hashing a few keys)."""
+    found = _ARROW_CLASS.get(cls)
+    if found is None:
+        found = hasattr(cls, "__arrow_c_stream__") or hasattr(cls, "__arrow_c_array__")
+        if len(_ARROW_CLASS) >= 256:  # classes made on the fly: bounded
+            _ARROW_CLASS.clear()
+        _ARROW_CLASS[cls] = found
+    return found
+
+
 def partition_many(keys, num_partitions, *, strategy="java", out=None):
     """Partitions of many keys in one call, one int32 per key.
 
@@ -563,7 +640,7 @@ def partition_many(keys, num_partitions, *, strategy="java", out=None):
         return _batch_sequence(keys, code, n, out)
     if isinstance(keys, (bytes, bytearray, str)):
         _inputs.batch_keys(keys)  # raises the "not a single key" error
-    if hasattr(cls, "__arrow_c_stream__") or hasattr(cls, "__arrow_c_array__"):
+    if _is_arrow_class(cls):
         # the compiled reader reads every Arrow input itself or raises (never the twin's reader)
         return _batch_arrow(keys, code, n, out)
     if PyObject_CheckBuffer(keys):

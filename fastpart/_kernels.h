@@ -384,6 +384,18 @@ FP_INLINE void fp_lanes_tail(const uint8_t *const *p, size_t off, size_t rem, ui
 }
 
 #if FP_LANES == 8
+/* The 32-bit little-endian word at offset `off` of each of the 8 keys, built
+ * in a register from 8 scalar loads: writing them to memory and reading one
+ * vector back stalls on store-to-load forwarding in every block.           */
+FP_INLINE FP_LANES_ATTR __m256i fp_lanes_load8(const uint8_t *const *p, size_t off) {
+    uint32_t a0, a1, a2, a3, a4, a5, a6, a7;
+    memcpy(&a0, p[0] + off, 4); memcpy(&a1, p[1] + off, 4);
+    memcpy(&a2, p[2] + off, 4); memcpy(&a3, p[3] + off, 4);
+    memcpy(&a4, p[4] + off, 4); memcpy(&a5, p[5] + off, 4);
+    memcpy(&a6, p[6] + off, 4); memcpy(&a7, p[7] + off, 4);
+    return _mm256_set_epi32((int)a7, (int)a6, (int)a5, (int)a4, (int)a3, (int)a2, (int)a1, (int)a0);
+}
+
 /* (murmur2 & 0x7fffffff) % n for 8 keys of `len` bytes at p[0..7], into out[0..7]. */
 FP_INLINE FP_LANES_ATTR void fp_java_lanes(const uint8_t *const *p, size_t len, fp_lanes_ctx c,
                                            int32_t *out) {
@@ -397,8 +409,7 @@ FP_INLINE FP_LANES_ATTR void fp_java_lanes(const uint8_t *const *p, size_t len, 
     __m256i q, r;
     for (j = 0; j < nblocks; j++) {
         __m256i k;
-        fp_lanes_words(p, 4 * j, w);
-        k = _mm256_mullo_epi32(_mm256_loadu_si256((const __m256i *)w), m);
+        k = _mm256_mullo_epi32(fp_lanes_load8(p, 4 * j), m);
         k = _mm256_xor_si256(k, _mm256_srli_epi32(k, 24));
         k = _mm256_mullo_epi32(k, m);
         h = _mm256_xor_si256(_mm256_mullo_epi32(h, m), k);

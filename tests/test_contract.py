@@ -396,3 +396,24 @@ def test_strided_arrays_where_tobytes_ignores_strides(monkeypatch):
     assert not _inputs._c_contiguous(strided) and _inputs._c_contiguous(memoryview(b"abcd"))
     with pytest.raises(TypeError, match="contiguous copy"):
         _inputs._table_keys(strided, False, object())
+
+
+def test_compiled_quick_buffer_kind_agrees_with_the_rules(native):
+    """The compiled core classifies common batch formats without a Python call;
+    whatever it answers is what the rules module (_inputs.buffer_kind) says."""
+    from fastpart import _inputs
+
+    quick = native._quick_kind_of
+    formats = ["36s", "<36s", "=4s", "s", "8x", "x", "B", "b", "c", "<B", "i", "l", "q", "d", "O", "4w",
+               "?", "e", "Zf", "2i", "T{i}", "36s ", "", None]
+    answered = 0
+    for fmt in formats:
+        for ndim in (0, 1, 2, 3):
+            got = quick(None if fmt is None else fmt.encode(), ndim)
+            if got is None:
+                continue
+            answered += 1
+            assert got == _inputs.buffer_kind(None, fmt, ndim, 1), (fmt, ndim, got)
+    assert quick(b"36s", 1) == "strip" and quick(b"8x", 1) == "fixed" and quick(b"B", 2) == "rows"
+    assert quick(None, 2) == "rows" and quick(b"i", 1) is None and quick(b"O", 1) is None
+    assert answered >= 10
