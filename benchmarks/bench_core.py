@@ -238,7 +238,7 @@ def arrow_section(np, c_run, c_note: str, args) -> None:
         table = uuid_table(np, count)
         sarr = table.view("S36").ravel()
         out = np.empty(count, dtype=np.int32)
-        reps = max(3, min(50, 2_000_000 // count)) if not args.quick else 3
+        reps = max(3, min(50, 2_000_000 // count)) if not args.quick else max(3, min(30, 300_000 // count))
         # the call as users write it (a fresh array('i') per call); memory is measured with out=
         t_s = best(lambda: fastpart.partition_many(sarr, N_PARTS), reps) / count * 1e9
         want = np.asarray(fastpart.partition_many(sarr, N_PARTS))
