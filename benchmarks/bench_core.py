@@ -39,15 +39,17 @@ N_PARTS = 12
 M = 0x5BD1E995
 
 
-def best(fn: Callable[[], object], repeat: int) -> float:
+def best(fn: Callable[[], object], repeat: int, inner: int = 1) -> float:
     """Best time of *repeat* runs of *fn*, in seconds: this process's CPU time, so that
-    other load on a shared machine does not count (the C loop measures the same clock)."""
+    other load on a shared machine does not count (the C loop measures the same clock).
+    Each run calls *fn* *inner* times (for calls shorter than the clock's resolution)."""
     fn()  # warm-up: caches, allocator, CPU clock
     times = []
     for _ in range(repeat):
         t = time.process_time()
-        fn()
-        times.append(time.process_time() - t)
+        for _ in range(inner):
+            fn()
+        times.append((time.process_time() - t) / inner)
     return min(times)
 
 
@@ -240,7 +242,8 @@ def arrow_section(np, c_run, c_note: str, args) -> None:
         out = np.empty(count, dtype=np.int32)
         reps = max(3, min(50, 2_000_000 // count)) if not args.quick else max(3, min(30, 300_000 // count))
         # the call as users write it (a fresh array('i') per call); memory is measured with out=
-        t_s = best(lambda: fastpart.partition_many(sarr, N_PARTS), reps) / count * 1e9
+        inner = max(1, 100_000 // count)  # each timed run at least ~0.3 ms
+        t_s = best(lambda: fastpart.partition_many(sarr, N_PARTS), reps, inner) / count * 1e9
         want = np.asarray(fastpart.partition_many(sarr, N_PARTS))
         rows.setdefault("partition_many(S36 array)", []).append(f"{t_s:.2f}")
         t_c = None
@@ -250,7 +253,7 @@ def arrow_section(np, c_run, c_note: str, args) -> None:
             t_c = min(c_run(buf, count, 36, N_PARTS, cout) for _ in range(reps)) / count
             rows.setdefault(f"plain C loop ({c_note})", []).append(f"{t_c:.2f}")
         for name, x in arrow_inputs(np, table).items():
-            t = best(lambda: fastpart.partition_many(x, N_PARTS), reps) / count * 1e9
+            t = best(lambda: fastpart.partition_many(x, N_PARTS), reps, inner) / count * 1e9
             assert (np.asarray(fastpart.partition_many(x, N_PARTS)) == want).all(), f"{name} disagrees with S36"
             rows.setdefault(f"partition_many({name})", []).append(f"{t:.2f}")
             ratios.setdefault(f"{name} / S36 time", []).append(f"{t / t_s:.2f}x")

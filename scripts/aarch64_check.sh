@@ -115,14 +115,14 @@ say "repaired: $(basename "$REPAIRED") ($(du -k "$REPAIRED" | cut -f1) KiB)"
 [[ "$REPAIRED" == *manylinux*aarch64.whl ]] || die "not a manylinux aarch64 wheel: $REPAIRED"
 
 # --------------------------------------------------------------------------
-# 4. install for the arm64 Python: the wheel, pytest, hypothesis, NumPy
+# 4. install for the arm64 Python: the wheel, pytest, hypothesis, NumPy, pyarrow
 # --------------------------------------------------------------------------
 SITE="$WORK/site"
 say "pip install --target (arm64 wheels: manylinux2014_aarch64, cp311)"
 "$WORK/build-venv/bin/python" -m pip install -q --target "$SITE" \
     --platform manylinux2014_aarch64 --platform manylinux_2_28_aarch64 \
     --python-version 3.11 --implementation cp --abi cp311 --only-binary=:all: \
-    "$REPAIRED" "pytest>=7.4" "hypothesis>=6.90" "numpy>=1.23"
+    "$REPAIRED" "pytest>=7.4" "hypothesis>=6.90" "numpy>=1.23" "pyarrow>=14"
 
 # Bytecode compiled here by the host CPython 3.11 (same magic number as
 # Debian's 3.11): Debian ships the stdlib without .pyc (its postinst compiles
@@ -178,7 +178,7 @@ run_suite "NEON lanes on" "$@" || rc_on=$?
 # Lanes off: the files that exercise the kernels (the rest of the suite does
 # not depend on the lanes and ran above); AARCH64_LANES_OFF_TESTS to change.
 OFF=()
-for t in ${AARCH64_LANES_OFF_TESTS:-tests/test_core.py tests/test_simd.py tests/test_contract.py tests/test_properties.py tests/test_serde.py tests/test_threads.py}; do
+for t in ${AARCH64_LANES_OFF_TESTS:-tests/test_core.py tests/test_simd.py tests/test_contract.py tests/test_properties.py tests/test_serde.py tests/test_threads.py tests/test_fuzz_arrow.py}; do
     [[ -f "$WORK/$t" ]] && OFF+=("$t")
 done
 # (the test that checks the switch restores the import-time choice cannot hold
