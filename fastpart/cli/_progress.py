@@ -48,16 +48,22 @@ class Progress:
             else:
                 self._bar = tqdm(unit=" keys", unit_scale=True, file=sys.stderr, leave=False,
                                  dynamic_ncols=True)
+            first = True
+        else:
+            first = False
         rate = self.keys / elapsed if elapsed > 0 else 0.0
         if self.total_bytes and bytes_read is not None:
             self._bar.update(max(0, bytes_read - self._last_bytes))
             self._last_bytes = bytes_read
             self._bar.set_postfix_str(f"{self.keys:,} keys, {rate:,.0f} keys/s", refresh=False)
         else:
-            self._bar.update(keys)
+            self._bar.update(self.keys if first else keys)
+        if first:  # drawn at once with the counts (tqdm redraws at most every 0.1 s after)
+            self._bar.refresh()
 
     def close(self) -> None:
         if self._bar is not None:
+            self._bar.refresh()  # the last counts, even when the run ended within tqdm's interval
             self._bar.close()
             self._bar = None
 
