@@ -177,9 +177,12 @@ def test_arrow_columns_from_eight_threads(impl):
     forms = [pa.array(keys), pa.chunked_array([pa.array(keys[:300]), pa.array(keys[300:])]),
              pa.array(keys).dictionary_encode(), pa.array(keys, type=pa.large_string())]
     want = [list(impl.partition_many(f, PARTS)) for f in forms]
+    # the pure twin reads Arrow in Python: fewer rounds keep it within the join timeout under
+    # emulation (qemu-user); the compiled core is the one whose reader runs without the GIL
+    rounds = 3 if impl.__name__ == "fastpart._core_py" else 30
 
     def worker():
-        for _ in range(30):
+        for _ in range(rounds):
             for f, w in zip(forms, want):
                 assert list(impl.partition_many(f, PARTS)) == w
 
