@@ -33,6 +33,13 @@ def run_sub(argv: Sequence[str], stdin: bytes = b"", env: Optional[dict] = None,
                           env=e, cwd=cwd, timeout=timeout)
 
 
+def pythonpath_first(path: "os.PathLike[str] | str") -> str:
+    """PYTHONPATH with *path* first and the caller's entries kept (a wheel installed with
+    ``pip --target``, as under qemu in scripts/aarch64_check.sh, is found through them)."""
+    rest = os.environ.get("PYTHONPATH", "")
+    return os.pathsep.join([str(path)] + ([rest] if rest else []))
+
+
 def partitions_of(out: str) -> List[int]:
     """The partition column of TSV output."""
     return [int(line.rsplit("\t", 1)[1]) for line in out.splitlines()]

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from cli_support import run_cli, run_sub
+from cli_support import pythonpath_first, run_cli, run_sub
 
 import fastpart
 import fastpart._core_py as twin
@@ -247,7 +247,7 @@ def test_reports_without_numpy_or_pyarrow(tmp_path, capsys):
     gives the same reports as the NumPy path."""
     (tmp_path / "sitecustomize.py").write_text("import sys\nsys.modules['numpy'] = None\nsys.modules['pyarrow'] = None\n")
     stdin = ("\n".join(KEYS[:500]) + "\n\n").encode()
-    env = {"FASTPART_NO_EXTENSIONS": "1", "PYTHONPATH": str(tmp_path)}
+    env = {"FASTPART_NO_EXTENSIONS": "1", "PYTHONPATH": pythonpath_first(tmp_path)}
     for argv in (["compare", "-p", "7", "-s", "java,sarama,librdkafka", "--json", "--examples", "4"],
                  ["resize", "--from", "7", "--to", "9", "--json", "--examples", "4"]):
         r = run_sub(argv, stdin, env=env)

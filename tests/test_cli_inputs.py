@@ -232,12 +232,12 @@ def test_output_formats(core, capsys):
 
 def test_pure_twin_without_pyarrow_for_lines(tmp_path):
     """`lines` needs neither pyarrow nor the compiled core: run with both blocked."""
-    from cli_support import run_sub
+    from cli_support import pythonpath_first, run_sub
 
     block = tmp_path / "sitecustomize.py"
     block.write_text("import sys\nsys.modules['pyarrow'] = None\n")
     r = run_sub(["partition", "-p", "12", "--file", "-"], b"a\r\nb\n",
-                env={"FASTPART_NO_EXTENSIONS": "1", "PYTHONPATH": str(tmp_path)})
+                env={"FASTPART_NO_EXTENSIONS": "1", "PYTHONPATH": pythonpath_first(tmp_path)})
     assert r.returncode == 0, r.stderr
     assert r.stdout.decode().splitlines() == [f"a\t{twin.partition(b'a', 12)}", f"b\t{twin.partition(b'b', 12)}"]
     r = run_sub(["partition", "-p", "12", "--file", "-", "--format", "csv"], b"k\na\n",
