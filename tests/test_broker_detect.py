@@ -56,7 +56,14 @@ def _confluent_murmur2(b: KafkaBroker, topic: str) -> None:
 
 
 def _keyless(b: KafkaBroker, topic: str) -> None:
-    confluent_produce(b.bootstrap, topic, [None] * RECORDS)
+    # librdkafka's sticky partitioner keeps null keys on one partition for
+    # sticky.partitioning.linger.ms (10 ms by default): 3,000 records sent at once can all
+    # land on one partition.  A service sends keyless records over time, in bursts; 15
+    # bursts 50 ms apart each pick a new sticky partition.
+    bursts = 15
+    for _ in range(bursts):
+        confluent_produce(b.bootstrap, topic, [None] * (RECORDS // bursts))
+        time.sleep(0.05)
 
 
 def _switch(b: KafkaBroker, topic: str) -> None:
