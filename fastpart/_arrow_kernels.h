@@ -62,6 +62,26 @@ FP_INLINE int64_t fpa_off(const fpa_col *c, int64_t j) {
 
 /* ---- checks ------------------------------------------------------------- */
 /* Rule numbers: see RULE_TEXT in fastpart/_arrow_rules.py.                  */
+/* The rule a view of keys [from, to) breaks first (0: none), its index in *bad. */
+static int fpa_check_views(const fpa_col *c, int64_t from, int64_t to, int64_t *bad) {
+    int64_t i, base = c->offset;
+    for (i = from; i < to; i++) {
+        const uint8_t *v = c->index + (base + i) * 16;
+        int32_t len, buf, off;
+        if (c->valid && !fpa_bit(c->valid, base + i)) continue;
+        memcpy(&len, v, 4);
+        if (len < 0) { *bad = i; return 13; }
+        if (len <= 12) continue;
+        memcpy(&buf, v + 8, 4);
+        memcpy(&off, v + 12, 4);
+        if (buf < 0 || (int64_t)buf >= c->nvar) { *bad = i; return 14; }
+        if (off < 0) { *bad = i; return 15; }
+        if ((int64_t)off + len > fpa_ld64(c->vsizes, buf)) { *bad = i; return 16; }
+        if (c->vbufs[buf] == NULL) { *bad = i; return 17; }
+    }
+    return 0;
+}
+
 static int fpa_check(const fpa_col *c, int64_t *bad) {
     int64_t i, n = c->length, base = c->offset;
     *bad = -1;
@@ -87,21 +107,39 @@ static int fpa_check(const fpa_col *c, int64_t *bad) {
         return 0;
     }
     if (c->kind == FPA_VIEW) {
-        for (i = 0; i < c->nvar; i++)
+        int nullbuf = 0;
+        int64_t b, e;
+        for (i = 0; i < c->nvar; i++) {
             if (fpa_ld64(c->vsizes, i) < 0) return 12;
-        for (i = 0; i < n; i++) {
-            const uint8_t *v = c->index + (base + i) * 16;
-            int32_t len, buf, off;
-            if (c->valid && !fpa_bit(c->valid, base + i)) continue;
-            memcpy(&len, v, 4);
-            if (len < 0) { *bad = i; return 13; }
-            if (len <= 12) continue;
-            memcpy(&buf, v + 8, 4);
-            memcpy(&off, v + 12, 4);
-            if (buf < 0 || (int64_t)buf >= c->nvar) { *bad = i; return 14; }
-            if (off < 0) { *bad = i; return 15; }
-            if ((int64_t)off + len > fpa_ld64(c->vsizes, buf)) { *bad = i; return 16; }
-            if (c->vbufs[buf] == NULL) { *bad = i; return 17; }
+            nullbuf |= c->vbufs[i] == NULL;
+        }
+        /* branch-free scan per block, then the exact rule of the first bad view */
+        for (b = 0; b < n; b += FPA_BLOCK) {
+            int r;
+            e = b + FPA_BLOCK < n ? b + FPA_BLOCK : n;
+            if (!nullbuf) {
+                /* with no variadic buffers every long view is bad: size -1 */
+                static const int64_t none = -1;
+                const uint8_t *sizes = c->nvar ? c->vsizes : (const uint8_t *)&none;
+                unsigned acc = 0;
+                for (i = b; i < e; i++) {
+                    const uint8_t *v = c->index + (base + i) * 16;
+                    int32_t len, buf, off;
+                    uint32_t bi;
+                    unsigned valid = c->valid ? (unsigned)fpa_bit(c->valid, base + i) : 1u;
+                    memcpy(&len, v, 4);
+                    memcpy(&buf, v + 8, 4);
+                    memcpy(&off, v + 12, 4);
+                    bi = (uint64_t)(uint32_t)buf < (uint64_t)c->nvar ? (uint32_t)buf : 0u;
+                    acc |= valid & ((unsigned)(len < 0) |
+                                    ((unsigned)(len > 12) &
+                                     ((unsigned)((uint64_t)(uint32_t)buf >= (uint64_t)c->nvar) | (unsigned)(off < 0) |
+                                      (unsigned)((int64_t)off + len > fpa_ld64(sizes, bi)))));
+                }
+                if (!acc) continue;
+            }
+            r = fpa_check_views(c, b, e, bad);
+            if (r) return r;
         }
     }
     return 0;
@@ -181,21 +219,6 @@ static void fpa_nulls(const fpa_col *c, int64_t start, int64_t count, int32_t nu
         if (!fpa_bit(c->valid, c->offset + start + i)) out[i] = nullp;
 }
 
-/* Keys through a pointer table of at most FPA_BLOCK entries. */
-static void fpa_hash_ptrs(const fpa_col *c, int64_t start, int64_t count, int code, uint32_t n,
-                          int32_t *out) {
-    const uint8_t *ptrs[FPA_BLOCK];
-    size_t lens[FPA_BLOCK];
-    int64_t i;
-    for (i = 0; i < count; i++) {
-        if (!fpa_value(c, start + i, &ptrs[i], &lens[i])) {
-            ptrs[i] = NULL;
-            lens[i] = 0;
-        }
-    }
-    fp_batch_ptrs(ptrs, lens, (size_t)count, code, n, out);
-}
-
 /* Binary/string keys of one block: equal-length runs (contiguous by the
  * layout) as fixed-width tables, other keys one at a time. */
 static void fpa_hash_offsets(const fpa_col *c, int64_t start, int64_t count, int code, uint32_t n,
@@ -222,42 +245,68 @@ static void fpa_hash_offsets(const fpa_col *c, int64_t start, int64_t count, int
     }
 }
 
-/* Views of one block: runs of equal-length inline keys (<= 12 bytes, at
- * stride 16 in the views buffer) as fixed-width tables, others by pointer. */
+/* Views of one block, in runs: equal-length inline keys (<= 12 bytes, at
+ * stride 16 in the views buffer) and equal-length long keys laid out back to
+ * back in one buffer (pyarrow and polars write them so, a new buffer every
+ * few tens of KiB) go to fp_batch_fixed (the SIMD lanes); the keys of shorter
+ * runs are gathered into one pointer table (fp_batch_ptrs, whose lanes still
+ * take groups of equal lengths) and scattered back. */
 static void fpa_hash_views(const fpa_col *c, int64_t start, int64_t count, int code, uint32_t n,
                            int32_t *out) {
     const uint8_t *v = c->index + (c->offset + start) * 16;
-    int32_t l0, l;
-    int64_t k;
-    memcpy(&l0, v, 4);
-    if (l0 >= 0 && l0 <= 12) {
-        for (k = 1; k < count; k++) {
-            memcpy(&l, v + 16 * k, 4);
-            if (l != l0) break;
+    const uint8_t *ptrs[FPA_BLOCK];
+    size_t lens[FPA_BLOCK];
+    int32_t tmp[FPA_BLOCK];
+    int32_t at[FPA_BLOCK];
+    int64_t i = 0, k, m, rest = 0;
+    while (i < count) {
+        int32_t l0, b0, o0, l, b, o;
+        memcpy(&l0, v + 16 * i, 4);
+        k = i + 1;
+        if (l0 >= 0 && l0 <= 12) {
+            while (k < count) {
+                memcpy(&l, v + 16 * k, 4);
+                if (l != l0) break;
+                k++;
+            }
+            if (k - i >= FPA_RUN_MIN) {
+                fp_batch_fixed(v + 16 * i + 4, 16, (size_t)l0, (size_t)(k - i), code, n, out + i);
+                i = k;
+                continue;
+            }
+        } else if (l0 > 12) {
+            memcpy(&b0, v + 16 * i + 8, 4);
+            memcpy(&o0, v + 16 * i + 12, 4);
+            while (k < count) {
+                memcpy(&l, v + 16 * k, 4);
+                memcpy(&b, v + 16 * k + 8, 4);
+                memcpy(&o, v + 16 * k + 12, 4);
+                if (l != l0 || b != b0 || (int64_t)o != (int64_t)o0 + (k - i) * l0) break;
+                k++;
+            }
+            /* nulls may hold any view: the whole run must lie inside its buffer */
+            if (k - i >= FPA_RUN_MIN && b0 >= 0 && b0 < c->nvar && o0 >= 0 && c->vbufs[b0] != NULL &&
+                (int64_t)o0 + (k - i) * l0 <= fpa_ld64(c->vsizes, b0)) {
+                fp_batch_fixed(c->vbufs[b0] + o0, l0, (size_t)l0, (size_t)(k - i), code, n, out + i);
+                i = k;
+                continue;
+            }
         }
-        if (k == count) {
-            fp_batch_fixed(v + 4, 16, (size_t)l0, (size_t)count, code, n, out);
-            return;
+        for (m = i; m < k; m++, rest++) {
+            if (!fpa_value(c, start + m, &ptrs[rest], &lens[rest])) {
+                ptrs[rest] = NULL;
+                lens[rest] = 0;
+            }
+            at[rest] = (int32_t)m;
         }
+        i = k;
     }
-    if (l0 > 12) { /* long keys laid out back to back in one buffer (pyarrow, polars) */
-        int32_t b0, o0, b, o;
-        memcpy(&b0, v + 8, 4);
-        memcpy(&o0, v + 12, 4);
-        for (k = 1; k < count; k++) {
-            memcpy(&l, v + 16 * k, 4);
-            memcpy(&b, v + 16 * k + 8, 4);
-            memcpy(&o, v + 16 * k + 12, 4);
-            if (l != l0 || b != b0 || (int64_t)o != (int64_t)o0 + k * l0) break;
-        }
-        /* nulls may hold any view: the whole run must lie inside its buffer */
-        if (k == count && b0 >= 0 && b0 < c->nvar && o0 >= 0 && c->vbufs[b0] != NULL &&
-            (int64_t)o0 + count * l0 <= fpa_ld64(c->vsizes, b0)) {
-            fp_batch_fixed(c->vbufs[b0] + o0, l0, (size_t)l0, (size_t)count, code, n, out);
-            return;
-        }
+    if (rest == count) {
+        fp_batch_ptrs(ptrs, lens, (size_t)count, code, n, out);
+    } else if (rest) {
+        fp_batch_ptrs(ptrs, lens, (size_t)rest, code, n, tmp);
+        for (m = 0; m < rest; m++) out[at[m]] = tmp[m];
     }
-    fpa_hash_ptrs(c, start, count, code, n, out);
 }
 
 /* Partitions of keys [start, start + count) of a checked column. */

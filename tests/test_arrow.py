@@ -54,6 +54,41 @@ def test_variable_width_contract(impl, typ, strategy):
     assert list(impl.partition_many(s, 12, strategy=strategy)) == _want(impl, s.to_pylist(), 12, strategy)
 
 
+@pytest.mark.parametrize("strategy", ["java", "librdkafka"])
+def test_views_over_many_buffers(impl, strategy):
+    # pyarrow starts a new variadic buffer every 32 KiB: runs of back-to-back keys end at
+    # buffer and block boundaries; nulls, inline keys and other lengths break them too
+    keys = _uuids(5000)
+    for i in range(0, 5000, 97):
+        keys[i] = None
+    for i in range(5, 5000, 331):
+        keys[i] = "short"
+    for i in range(11, 5000, 509):
+        keys[i] = "k" * 40
+    arr = pa.array(keys, type=pa.string_view())
+    assert len(arr.buffers()) > 4, "expected several variadic buffers"
+    assert list(impl.partition_many(arr, 12, strategy=strategy)) == _want(impl, keys, 12, strategy)
+    s = arr.slice(1000, 2500)
+    assert list(impl.partition_many(s, 12, strategy=strategy)) == _want(impl, keys[1000:3500], 12, strategy)
+
+
+def test_views_equal_length_not_back_to_back(impl):
+    # 40 views of 20 bytes, all at offset 0 or 20 of one buffer (not back to back), with a
+    # null slot in the middle whose view points nowhere: it is never read
+    from arrow_capsules import view
+
+    data = bytes(range(40))
+    views = [view(20, data[o:], 0, o) for o in [0, 20, 20, 0, 0, 20, 0, 20] * 5]
+    views[17] = view(20, b"", 99, 1 << 30)
+    validity = bytearray(b"\xff" * 5)
+    validity[17 >> 3] &= ~(1 << (17 & 7)) & 0xFF
+    arr = pa.Array.from_buffers(pa.binary_view(), 40, [pa.py_buffer(bytes(validity)),
+                                                       pa.py_buffer(b"".join(views)), pa.py_buffer(data)])
+    vals = arr.to_pylist()
+    assert vals[17] is None and vals[0] == data[:20] and vals[1] == data[20:]
+    assert list(impl.partition_many(arr, 12)) == _want(impl, vals)
+
+
 def test_fixed_size_binary_and_w0(impl):
     vals = [os.urandom(16) for _ in range(100)] + [None]
     arr = pa.array(vals, type=pa.binary(16))
