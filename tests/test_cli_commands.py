@@ -192,6 +192,41 @@ def test_pipe_filter_flushes_per_chunk():
         p.wait()
 
 
+@pytest.mark.parametrize("cmd", [["compare", "-p", "12", "-s", "java,sarama", "--all"],
+                                 ["resize", "--from", "12", "--to", "13", "--all"]], ids=["compare", "resize"])
+def test_all_streams_found_keys_while_the_input_is_open(cmd):
+    """`--all` lists each divergent/moved key as its batch is done, not at the end."""
+    import threading
+
+    p = subprocess.Popen([sys.executable, "-m", "fastpart", *cmd], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    go_on, rest_written = threading.Event(), threading.Event()
+
+    def feed():
+        assert p.stdin is not None
+        p.stdin.write(b"".join(b"k%d\n" % i for i in range(300)))  # under 4 KiB of found keys
+        p.stdin.flush()
+        go_on.wait(30)
+        rest_written.set()
+        p.stdin.write(b"".join(b"k%d\n" % i for i in range(300, 20000)))
+        p.stdin.close()
+
+    t = threading.Thread(target=feed, daemon=True)
+    t.start()
+    try:
+        assert p.stdout is not None
+        first = p.stdout.readline()  # a found key, before the rest of the input is written
+        assert first.startswith(b"k") and b"\t" in first, first
+        assert not rest_written.is_set(), "nothing was written before the input ended"
+        go_on.set()
+        p.stdout.read()
+        assert p.wait(60) in (0, 1)
+    finally:
+        go_on.set()
+        p.kill()
+        p.wait()
+
+
 def test_progress_only_on_a_terminal(tmp_path):
     f = tmp_path / "k.txt"
     f.write_bytes(b"".join(b"k%d\n" % i for i in range(300000)))

@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
 
         acc = ResizeAccumulator(old, args.new, strategy=args.strategy, examples=args.examples,
                                 on_moved=on_moved if args.all else None)
-        accumulate_keys(args, acc, "resize")
+        accumulate_keys(args, acc, "resize", flush=out if args.all else None)
         r = acc.result()
         if args.json:
             out.write(json.dumps(to_dict(r, 0 if args.all else args.examples, enc)) + "\n")
