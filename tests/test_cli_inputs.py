@@ -241,5 +241,5 @@ def test_pure_twin_without_pyarrow_for_lines(tmp_path):
     assert r.returncode == 0, r.stderr
     assert r.stdout.decode().splitlines() == [f"a\t{twin.partition(b'a', 12)}", f"b\t{twin.partition(b'b', 12)}"]
     r = run_sub(["partition", "-p", "12", "--file", "-", "--format", "csv"], b"k\na\n",
-                env={"PYTHONPATH": str(tmp_path)})
+                env={"PYTHONPATH": pythonpath_first(tmp_path)})
     assert r.returncode == 2 and b"needs pyarrow" in r.stderr and b"Traceback" not in r.stderr
