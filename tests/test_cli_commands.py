@@ -158,44 +158,10 @@ def test_python_dash_m_and_exit_codes():
     assert run_sub([]).returncode == 2
 
 
-def test_pipe_filter_flushes_per_chunk():
-    """`... | fastpart partition | ...`: output for the first keys arrives while the input is still open."""
-    import threading
-
-    p = subprocess.Popen([sys.executable, "-m", "fastpart", "partition", "-p", "12"], stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    go_on = threading.Event()
-
-    def feed():
-        assert p.stdin is not None
-        p.stdin.write(b"".join(b"k%d\n" % i for i in range(5000)))
-        p.stdin.flush()
-        go_on.wait(60)
-        p.stdin.write(b"".join(b"k%d\n" % i for i in range(5000, 200000)))
-        p.stdin.close()
-
-    t = threading.Thread(target=feed, daemon=True)
-    t.start()
-    try:
-        assert p.stdout is not None
-        first = p.stdout.readline()  # arrives before the rest is even written
-        assert first == b"k0\t%d\n" % fastpart.partition(b"k0", 12)
-        assert not go_on.is_set()
-        go_on.set()
-        rest = p.stdout.read()
-        assert rest.count(b"\n") == 199999
-        assert rest.endswith(b"k199999\t%d\n" % fastpart.partition(b"k199999", 12))
-        assert p.wait(60) == 0
-    finally:
-        go_on.set()
-        p.kill()
-        p.wait()
-
-
-@pytest.mark.parametrize("cmd", [["compare", "-p", "12", "-s", "java,sarama", "--all"],
-                                 ["resize", "--from", "12", "--to", "13", "--all"]], ids=["compare", "resize"])
-def test_all_streams_found_keys_while_the_input_is_open(cmd):
-    """`--all` lists each divergent/moved key as its batch is done, not at the end."""
+def _streamed(cmd, first: bytes, rest: bytes):
+    """Run ``fastpart *cmd*``, write *first* to its standard input and keep it open: return
+    (the first output line, whether it came before *rest* was written, the rest of the
+    output, the exit code).  *rest* is written once the first line is in, or after 30 s."""
     import threading
 
     p = subprocess.Popen([sys.executable, "-m", "fastpart", *cmd], stdin=subprocess.PIPE,
@@ -204,27 +170,46 @@ def test_all_streams_found_keys_while_the_input_is_open(cmd):
 
     def feed():
         assert p.stdin is not None
-        p.stdin.write(b"".join(b"k%d\n" % i for i in range(300)))  # under 4 KiB of found keys
+        p.stdin.write(first)
         p.stdin.flush()
         go_on.wait(30)
         rest_written.set()
-        p.stdin.write(b"".join(b"k%d\n" % i for i in range(300, 20000)))
+        p.stdin.write(rest)
         p.stdin.close()
 
-    t = threading.Thread(target=feed, daemon=True)
-    t.start()
+    threading.Thread(target=feed, daemon=True).start()
     try:
         assert p.stdout is not None
-        first = p.stdout.readline()  # a found key, before the rest of the input is written
-        assert first.startswith(b"k") and b"\t" in first, first
-        assert not rest_written.is_set(), "nothing was written before the input ended"
+        line = p.stdout.readline()
+        early = not rest_written.is_set()
         go_on.set()
-        p.stdout.read()
-        assert p.wait(60) in (0, 1)
+        return line, early, p.stdout.read(), p.wait(60)
     finally:
         go_on.set()
         p.kill()
         p.wait()
+
+
+def test_pipe_filter_flushes_per_chunk():
+    """`... | fastpart partition | ...`: output for the first keys arrives while the input is still open."""
+    first, early, rest, rc = _streamed(["partition", "-p", "12"], b"".join(b"k%d\n" % i for i in range(5000)),
+                                       b"".join(b"k%d\n" % i for i in range(5000, 200000)))
+    assert first == b"k0\t%d\n" % fastpart.partition(b"k0", 12)
+    assert early, "nothing was written before the input ended"
+    assert rest.count(b"\n") == 199999
+    assert rest.endswith(b"k199999\t%d\n" % fastpart.partition(b"k199999", 12))
+    assert rc == 0
+
+
+@pytest.mark.parametrize("cmd", [["compare", "-p", "12", "-s", "java,sarama", "--all"],
+                                 ["resize", "--from", "12", "--to", "13", "--all"]], ids=["compare", "resize"])
+def test_all_streams_found_keys_while_the_input_is_open(cmd):
+    """`--all` lists each divergent/moved key as its batch is done, not at the end."""
+    first, early, _, rc = _streamed(cmd, b"".join(b"k%d\n" % i for i in range(300)),  # < 4 KiB found
+                                    b"".join(b"k%d\n" % i for i in range(300, 20000)))
+    assert first.startswith(b"k") and b"\t" in first, first
+    assert early, "nothing was written before the input ended"
+    assert rc in (0, 1)
 
 
 def test_progress_only_on_a_terminal(tmp_path):
@@ -247,7 +232,8 @@ def test_progress_on_a_terminal(tmp_path):
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))  # a 120-column terminal
     p = subprocess.Popen([sys.executable, "-m", "fastpart", "compare", "-p", "12", "-s",
                           "java,sarama,librdkafka,kafka-rust", "-f", str(f)],
-                         stdout=subprocess.DEVNULL, stderr=slave)
+                         stdout=subprocess.DEVNULL, stderr=slave,
+                         env={**os.environ, "FASTPART_PROGRESS_DELAY": "0"})  # drawn however fast the run
     os.close(slave)
     chunks = []
     while True:

@@ -12,11 +12,20 @@ import sys
 import time
 from typing import Any, Iterable, Iterator, Optional
 
+def _delay() -> float:
+    """Seconds before the bar appears: 0.5, or ``FASTPART_PROGRESS_DELAY`` (tests set 0)."""
+    try:
+        return max(0.0, float(os.environ.get("FASTPART_PROGRESS_DELAY", "0.5")))
+    except ValueError:
+        return 0.5
+
+
 class Progress:
     """Keys read, keys/s and bytes read (of the total when known), on standard error.
 
     Shown only when standard error is a terminal and ``--quiet`` is not given,
-    and only if the run lasts over half a second; uses tqdm when installed.
+    and only if the run lasts over half a second (``FASTPART_PROGRESS_DELAY``
+    seconds); uses tqdm when installed.
     """
 
     def __init__(self, args: argparse.Namespace, total_bytes: Optional[int] = None) -> None:
@@ -27,6 +36,7 @@ class Progress:
         self._bar: Any = None
         self._start = time.monotonic()
         self._last_bytes = 0
+        self._delay = _delay()
 
     def update(self, keys: int, bytes_read: Optional[int] = None) -> None:
         """Count *keys* more keys; *bytes_read* is the total read so far (if known)."""
@@ -35,7 +45,7 @@ class Progress:
             return
         elapsed = time.monotonic() - self._start
         if self._bar is None:
-            if elapsed < 0.5:
+            if elapsed < self._delay:
                 return
             try:
                 from tqdm import tqdm  # type: ignore[import-untyped,unused-ignore]
