@@ -356,10 +356,12 @@ cdef object _batch_arrow(object keys, int code, uint32_t n, object out):
         except Exception:
             _AR.check_source(keys)
             raise
+    elif entry[0] == 3:  # an Arrow-backed pandas Series: its pyarrow array, validated as pyarrow
+        arrow = _AR.pandas_arrow(keys)
+        if arrow is not keys:
+            return _batch_arrow(arrow, code, n, out)
     elif entry[0]:
         keys = _AR.check_source(keys)
-        if type(keys) is not cls:  # an Arrow-backed pandas Series: its pyarrow array
-            return _batch_arrow(keys, code, n, out)
     if entry[1]:
         try:
             capsule = keys.__arrow_c_stream__()

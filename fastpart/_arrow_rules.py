@@ -229,6 +229,18 @@ def source_kind(cls: type) -> int:
     return source
 
 
+def pandas_arrow(series: Any) -> Any:
+    """The pyarrow array behind an Arrow-backed pandas Series (not yet validated), or
+    *series* itself when its values are not Arrow-backed."""
+    to_arrow = getattr(series.array, "__arrow_array__", None)
+    if to_arrow is None or not type(series.array).__name__.startswith("Arrow"):
+        return series
+    arrow = to_arrow()
+    if type(arrow) not in _SOURCES:
+        _SOURCES[type(arrow)] = 2
+    return arrow
+
+
 def check_source(keys: Any) -> Any:
     """What to read for *keys*, after the refusals decided from the Python object.
 
@@ -250,12 +262,10 @@ def check_source(keys: Any) -> Any:
                             "uuid.UUID values, or s.cast(pl.String) / s.map_elements(str)")
         return keys
     if source == 3:
-        to_arrow = getattr(keys.array, "__arrow_array__", None)
-        if to_arrow is None or not type(keys.array).__name__.startswith("Arrow"):
+        arrow = pandas_arrow(keys)
+        if arrow is keys:
             return keys
-        keys = to_arrow()
-        if type(keys) not in _SOURCES:
-            _SOURCES[type(keys)] = 2
+        keys = arrow
     try:
         keys.validate()
     except Exception as exc:  # pyarrow.ArrowInvalid / ArrowIndexError: find the chunk
