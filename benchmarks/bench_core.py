@@ -187,6 +187,24 @@ def uuid_table(np, count: int, seed: int = 7):
     return table
 
 
+def views_in_buffers(np, table, size: int):
+    """A string_view array of the keys laid out as Arrow builders write them (pa.array(...,
+    pa.string_view()), polars from Python values): back to back in data buffers of about *size*
+    bytes, a new buffer when one is full; zero-copy over *table*."""
+    import pyarrow as pa
+
+    count, width = table.shape
+    per = max(1, size // width)
+    idx = np.arange(count)
+    views = np.empty((count, 4), dtype=np.int32)
+    views[:, 0] = width
+    views[:, 1] = np.ascontiguousarray(table[:, :4]).view(np.int32).ravel()
+    views[:, 2] = idx // per
+    views[:, 3] = (idx % per) * width
+    data = [pa.py_buffer(table[i:i + per]) for i in range(0, count, per)]
+    return pa.Array.from_buffers(pa.string_view(), count, [None, pa.py_buffer(views)] + data)
+
+
 def arrow_inputs(np, table) -> Dict[str, object]:
     """The same keys in every Arrow form partition_many reads (zero-copy where the library allows)."""
     import pyarrow as pa
@@ -196,12 +214,14 @@ def arrow_inputs(np, table) -> Dict[str, object]:
     arr = pa.Array.from_buffers(pa.string(), count, [None, pa.py_buffer(offsets), pa.py_buffer(table)])
     forms: Dict[str, object] = {"pyarrow string": arr, "pyarrow large_string": arr.cast(pa.large_string()),
                                 "pyarrow string_view": arr.cast(pa.string_view())}
+    forms["pyarrow string_view, 32 KiB buffers"] = views_in_buffers(np, table, 32768)
     step = -(-count // 8)
     forms["pyarrow string, 8 chunks"] = pa.chunked_array([arr.slice(i, step) for i in range(0, count, step)])
     try:
         import polars as pl
 
         forms["polars String"] = pl.from_arrow(arr)
+        forms["polars String, 32 KiB buffers"] = pl.from_arrow(forms["pyarrow string_view, 32 KiB buffers"])
     except ImportError:
         pass
     try:
