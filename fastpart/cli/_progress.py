@@ -12,6 +12,7 @@ import sys
 import time
 from typing import Any, Iterable, Iterator, Optional
 
+
 def _delay() -> float:
     """Seconds before the bar appears: 0.5, or ``FASTPART_PROGRESS_DELAY`` (tests set 0)."""
     try:
