@@ -29,6 +29,8 @@ enum { FPA_NULL = 1, FPA_BIN32 = 2, FPA_BIN64 = 3, FPA_VIEW = 4, FPA_FIXED = 5 }
 #define FPA_BLOCK 1024
 /* Runs shorter than this are hashed one key at a time. */
 #define FPA_RUN_MIN 8
+/* The view check takes chunks of this many views that form one run whole. */
+#define FPA_CHUNK 64
 
 typedef struct {
     int kind;
@@ -60,24 +62,118 @@ FP_INLINE int64_t fpa_off(const fpa_col *c, int64_t j) {
     return c->kind == FPA_BIN32 ? fpa_ld32(c->index, j) : fpa_ld64(c->index, j);
 }
 
+/* ---- runs of views ------------------------------------------------------ */
+/* How many of the m views at v (m >= 1) continue the run the first one
+ * starts: the same length l0 and, for l0 > 12, the same buffer at offsets
+ * o0, o0 + l0, o0 + 2 * l0, ... (compared modulo 2^32: callers accept a run
+ * only when its end fits in int32, where that is exact).  Builders lay long
+ * keys out so, a run per data buffer; four views per step with SSE2/NEON.  */
+FP_INLINE int64_t fpa_run(const uint8_t *v, int64_t m) {
+    int32_t l0, b0, o0;
+    uint32_t o;
+    int64_t k = 1;
+    memcpy(&l0, v, 4);
+    memcpy(&b0, v + 8, 4);
+    memcpy(&o0, v + 12, 4);
+    if (m > 1) { /* the next view first: mixed columns end most runs here */
+        int32_t l, b, x;
+        memcpy(&l, v + 16, 4);
+        memcpy(&b, v + 24, 4);
+        memcpy(&x, v + 28, 4);
+        if (l != l0 || (l0 > 12 && (b != b0 || (uint32_t)x != (uint32_t)o0 + (uint32_t)l0))) return 1;
+    }
+#if defined(FP_LANES) && FP_LANES == 8
+    {
+        /* lanes: length, prefix (ignored), buffer, offset */
+        const int keep = l0 > 12 ? 0xFF0F : 0x000F;
+        const __m128i step = _mm_setr_epi32(0, 0, 0, l0);
+        __m128i want = _mm_add_epi32(_mm_setr_epi32(l0, 0, b0, o0), step);
+        while (k + 4 <= m) {
+            const __m128i w1 = _mm_add_epi32(want, step), w2 = _mm_add_epi32(w1, step);
+            const __m128i w3 = _mm_add_epi32(w2, step);
+            const uint8_t *p = v + 16 * k;
+            __m128i e = _mm_and_si128(_mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)p), want),
+                                      _mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)(p + 16)), w1));
+            e = _mm_and_si128(e, _mm_and_si128(_mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)(p + 32)), w2),
+                                               _mm_cmpeq_epi32(_mm_loadu_si128((const __m128i *)(p + 48)), w3)));
+            if ((_mm_movemask_epi8(e) & keep) != keep) break;
+            want = _mm_add_epi32(w3, step);
+            k += 4;
+        }
+    }
+#elif defined(FP_LANES) && FP_LANES == 4
+    {
+        const uint32x4_t keep = l0 > 12 ? vld1q_u32((const uint32_t[4]){~0u, 0, ~0u, ~0u})
+                                         : vld1q_u32((const uint32_t[4]){~0u, 0, 0, 0});
+        const uint32x4_t step = vld1q_u32((const uint32_t[4]){0, 0, 0, (uint32_t)l0});
+        uint32x4_t want = vaddq_u32(vld1q_u32((const uint32_t[4]){(uint32_t)l0, 0, (uint32_t)b0, (uint32_t)o0}),
+                                    step);
+        while (k + 4 <= m) {
+            const uint32x4_t w1 = vaddq_u32(want, step), w2 = vaddq_u32(w1, step), w3 = vaddq_u32(w2, step);
+            const uint8_t *p = v + 16 * k;
+            uint32x4_t d = vorrq_u32(veorq_u32(vreinterpretq_u32_u8(vld1q_u8(p)), want),
+                                     veorq_u32(vreinterpretq_u32_u8(vld1q_u8(p + 16)), w1));
+            d = vorrq_u32(d, vorrq_u32(veorq_u32(vreinterpretq_u32_u8(vld1q_u8(p + 32)), w2),
+                                       veorq_u32(vreinterpretq_u32_u8(vld1q_u8(p + 48)), w3)));
+            if (vmaxvq_u32(vandq_u32(d, keep)) != 0) break;
+            want = vaddq_u32(w3, step);
+            k += 4;
+        }
+    }
+#endif
+    o = (uint32_t)o0 + (uint32_t)k * (uint32_t)l0;
+    for (; k < m; k++, o += (uint32_t)l0) {
+        int32_t l, b, x;
+        memcpy(&l, v + 16 * k, 4);
+        if (l != l0) break;
+        if (l0 > 12) {
+            memcpy(&b, v + 16 * k + 8, 4);
+            memcpy(&x, v + 16 * k + 12, 4);
+            if (b != b0 || (uint32_t)x != o) break;
+        }
+    }
+    return k;
+}
+
+/* Whether a run of k views starting with the view at v lies inside the
+ * column's buffers (every view of it then does). */
+FP_INLINE int fpa_run_ok(const fpa_col *c, const uint8_t *v, int64_t k) {
+    int32_t l0, b0, o0;
+    memcpy(&l0, v, 4);
+    if (l0 < 0) return 0;
+    if (l0 <= 12) return 1;
+    memcpy(&b0, v + 8, 4);
+    memcpy(&o0, v + 12, 4);
+    return b0 >= 0 && b0 < c->nvar && o0 >= 0 && c->vbufs[b0] != NULL &&
+           (int64_t)o0 + k * l0 <= fpa_ld64(c->vsizes, b0) && (int64_t)o0 + k * l0 <= INT32_MAX;
+}
+
 /* ---- checks ------------------------------------------------------------- */
 /* Rule numbers: see RULE_TEXT in fastpart/_arrow_rules.py.                  */
 /* The rule a view of keys [from, to) breaks first (0: none), its index in *bad. */
 static int fpa_check_views(const fpa_col *c, int64_t from, int64_t to, int64_t *bad) {
-    int64_t i, base = c->offset;
-    for (i = from; i < to; i++) {
+    int64_t i = from, e, base = c->offset;
+    while (i < to) {
         const uint8_t *v = c->index + (base + i) * 16;
-        int32_t len, buf, off;
-        if (c->valid && !fpa_bit(c->valid, base + i)) continue;
-        memcpy(&len, v, 4);
-        if (len < 0) { *bad = i; return 13; }
-        if (len <= 12) continue;
-        memcpy(&buf, v + 8, 4);
-        memcpy(&off, v + 12, 4);
-        if (buf < 0 || (int64_t)buf >= c->nvar) { *bad = i; return 14; }
-        if (off < 0) { *bad = i; return 15; }
-        if ((int64_t)off + len > fpa_ld64(c->vsizes, buf)) { *bad = i; return 16; }
-        if (c->vbufs[buf] == NULL) { *bad = i; return 17; }
+        /* a chunk that is one run is valid as a whole (nulls inside it too) */
+        e = to - i < FPA_CHUNK ? to : i + FPA_CHUNK;
+        if (e - i > 1 && fpa_run(v, e - i) == e - i && fpa_run_ok(c, v, e - i)) {
+            i = e;
+            continue;
+        }
+        for (; i < e; i++, v += 16) {
+            int32_t len, buf, off;
+            if (c->valid && !fpa_bit(c->valid, base + i)) continue;
+            memcpy(&len, v, 4);
+            if (len < 0) { *bad = i; return 13; }
+            if (len <= 12) continue;
+            memcpy(&buf, v + 8, 4);
+            memcpy(&off, v + 12, 4);
+            if (buf < 0 || (int64_t)buf >= c->nvar) { *bad = i; return 14; }
+            if (off < 0) { *bad = i; return 15; }
+            if ((int64_t)off + len > fpa_ld64(c->vsizes, buf)) { *bad = i; return 16; }
+            if (c->vbufs[buf] == NULL) { *bad = i; return 17; }
+        }
     }
     return 0;
 }
@@ -231,37 +327,20 @@ static void fpa_hash_views(const fpa_col *c, int64_t start, int64_t count, int c
     int32_t at[FPA_BLOCK];
     int64_t i = 0, k, m, rest = 0;
     while (i < count) {
-        int32_t l0, b0, o0, l, b, o;
-        memcpy(&l0, v + 16 * i, 4);
-        k = i + 1;
-        if (l0 >= 0 && l0 <= 12) {
-            while (k < count) {
-                memcpy(&l, v + 16 * k, 4);
-                if (l != l0) break;
-                k++;
-            }
-            if (k - i >= FPA_RUN_MIN) {
+        k = i + fpa_run(v + 16 * i, count - i);
+        /* nulls may hold any view: the whole run must lie inside its buffer */
+        if (k - i >= FPA_RUN_MIN && fpa_run_ok(c, v + 16 * i, k - i)) {
+            int32_t l0, b0, o0;
+            memcpy(&l0, v + 16 * i, 4);
+            if (l0 <= 12) {
                 fp_batch_fixed(v + 16 * i + 4, 16, (size_t)l0, (size_t)(k - i), code, n, out + i);
-                i = k;
-                continue;
-            }
-        } else if (l0 > 12) {
-            memcpy(&b0, v + 16 * i + 8, 4);
-            memcpy(&o0, v + 16 * i + 12, 4);
-            while (k < count) {
-                memcpy(&l, v + 16 * k, 4);
-                memcpy(&b, v + 16 * k + 8, 4);
-                memcpy(&o, v + 16 * k + 12, 4);
-                if (l != l0 || b != b0 || (int64_t)o != (int64_t)o0 + (k - i) * l0) break;
-                k++;
-            }
-            /* nulls may hold any view: the whole run must lie inside its buffer */
-            if (k - i >= FPA_RUN_MIN && b0 >= 0 && b0 < c->nvar && o0 >= 0 && c->vbufs[b0] != NULL &&
-                (int64_t)o0 + (k - i) * l0 <= fpa_ld64(c->vsizes, b0)) {
+            } else {
+                memcpy(&b0, v + 16 * i + 8, 4);
+                memcpy(&o0, v + 16 * i + 12, 4);
                 fp_batch_fixed(c->vbufs[b0] + o0, l0, (size_t)l0, (size_t)(k - i), code, n, out + i);
-                i = k;
-                continue;
             }
+            i = k;
+            continue;
         }
         for (m = i; m < k; m++, rest++) {
             if (!fpa_value(c, start + m, &ptrs[rest], &lens[rest])) {

@@ -220,6 +220,61 @@ def test_from_buffers_bad_views(entry, rule):
         assert list(core.partition_many(arr, 12)) == [-1, java(b"hello", 12), java(b"x" * 20, 12)]
 
 
+def test_bad_view_inside_a_run():
+    """Long runs of back-to-back views (checked a chunk at a time) with one bad or moved view
+    anywhere: the same first bad index and message in both cores, or the right answer."""
+    rng = random.Random(13)
+    rules = {"len": "view length is negative", "buf": "view buffer index is outside the variadic buffers",
+             "neg": "view offset is negative", "end": "view offset + length is past the end of its buffer"}
+    for _ in range(150):
+        n, width = rng.randrange(2, 400), rng.choice([13, 20, 36])
+        data = bytes(rng.randrange(256) for _ in range(n * width))
+        entries = [(width, data[i * width:i * width + 4], 0, i * width) for i in range(n)]
+        pos, how = rng.randrange(n), rng.choice(["len", "buf", "neg", "end", "moved", "short", "null"])
+        keys = [data[i * width:(i + 1) * width] for i in range(n)]
+        validity = None
+        if how == "len":
+            entries[pos] = (-1,)
+        elif how == "buf":
+            entries[pos] = (width, b"", rng.choice([1, -1]), pos * width)
+        elif how == "neg":
+            entries[pos] = (width, b"", 0, -width)
+        elif how == "end":
+            entries[pos] = (width, b"", 0, n * width - width + 1)
+        elif how == "moved":  # valid, but not where the run expects it
+            at = rng.randrange(n * width - width + 1)
+            entries[pos] = (width, data[at:at + 4], 0, at)
+            keys[pos] = data[at:at + width]
+        elif how == "short":
+            entries[pos] = (5, data[:5])
+            keys[pos] = data[:5]
+        else:  # a null slot holding garbage breaks the run, and is never read
+            entries[pos] = (width, b"", 7, -99)
+            bits = [1] * n
+            bits[pos] = 0
+            validity = pa.py_buffer(np.packbits(np.array(bits, np.uint8), bitorder="little").tobytes())
+            keys[pos] = None
+        arr = pa.Array.from_buffers(pa.binary_view(), n, [validity, _views(entries), pa.py_buffer(data)],
+                                    null_count=0 if validity is None else 1)
+        if how in rules:
+            assert f"index {pos}): {rules[how]}" in _both(lambda: arr, ValueError), (n, width, pos, how)
+        else:
+            for core in CORES:
+                assert list(core.partition_many(arr, 12)) == [java(k, 12) for k in keys], (n, width, pos, how)
+
+
+def test_view_offsets_that_wrap_are_not_a_run():
+    """Offsets past 2**31 wrap to negative int32 values: modulo 2**32 they still continue the
+    run, so a run is taken whole only when its end fits in int32; the wrapped view is an error."""
+    width, n = 20, 100
+    start = 2**31 - 40 * width
+    offs = [(start + i * width + 2**31) % 2**32 - 2**31 for i in range(n)]
+    views = b"".join(view(width, b"abcd", 0, o) for o in offs)
+    # the variadic buffer claims 2**33 bytes: only the view check stands between it and a read
+    make = lambda: Fake(b"vz", n, [None, views, b"x" * 64, offsets64(2**33)])  # noqa: E731
+    assert "index 40): view offset is negative" in _both(make, ValueError)
+
+
 @pytest.mark.parametrize("itype", INDEX_TYPES)
 def test_from_buffers_bad_dictionary_indices(itype):
     values = pa.array(["a", "b", "c"])
