@@ -360,7 +360,7 @@ cdef object _batch_arrow(object keys, int code, uint32_t n, object out):
         arrow = _AR.pandas_arrow(keys)
         if arrow is not keys:
             return _batch_arrow(arrow, code, n, out)
-    elif entry[0]:
+    elif entry[0] == 1 and not entry[1]:  # polars without the stream: checked here (with it: below)
         keys = _AR.check_source(keys)
     if entry[1]:
         try:
@@ -377,6 +377,8 @@ cdef object _batch_arrow(object keys, int code, uint32_t n, object out):
             if fp_stream_schema(stream, &stream_schema) != 0:
                 raise ValueError(f"Arrow stream get_schema failed: {fp_stream_error(stream).decode('utf-8', 'replace')}")
             fmt = _schema_layout(&stream_schema, &lay)
+            if entry[0] == 1 and lay.kind != FPA_BIN32 and lay.kind != FPA_BIN64 and lay.kind != FPA_VIEW:
+                _AR.check_source(keys)  # a polars Object Series exports fixed_size_binary(8) addresses
             while True:
                 if count == cap:
                     cap = 2 * cap + 8

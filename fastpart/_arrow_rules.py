@@ -232,8 +232,14 @@ def source_kind(cls: type) -> int:
 def pandas_arrow(series: Any) -> Any:
     """The pyarrow array behind an Arrow-backed pandas Series (not yet validated), or
     *series* itself when its values are not Arrow-backed."""
-    to_arrow = getattr(series.array, "__arrow_array__", None)
-    if to_arrow is None or not type(series.array).__name__.startswith("Arrow"):
+    values = series.array
+    # pandas >= 2 keeps the ChunkedArray in _pa_array: taken when its type is a pyarrow type
+    # seen before (0.1 us); __arrow_array__() gives the same object more slowly (0.6 us)
+    arrow = getattr(values, "_pa_array", None)
+    if _SOURCES.get(type(arrow)) == 2:
+        return arrow
+    to_arrow = getattr(values, "__arrow_array__", None)
+    if to_arrow is None or not type(values).__name__.startswith("Arrow"):
         return series
     arrow = to_arrow()
     if type(arrow) not in _SOURCES:
