@@ -142,6 +142,30 @@ def test_duckdb_sql_function():
         [(fastpart.partition(None, 12, strategy="librdkafka:murmur2"),)]
 
 
+def test_duckdb_strategy_must_be_one_value():
+    """The strategy argument is read once per vector; a strategy per row is an error, whatever
+    its values' layout (same bytes split differently, a null, one value differing)."""
+    duckdb = _engine("duckdb")
+    pa = _engine("pyarrow")
+    import fastpart.duckdb as fdd
+
+    con = duckdb.connect()
+    fdd.register(con)
+    con.register("t", pa.table({"i": list(range(3000)), "key": [f"k{i}" for i in range(3000)]}))
+    rows = con.sql("SELECT kafka_partition(key, 12, 'sara' || 'ma') FROM t ORDER BY i").fetchall()
+    assert [r[0] for r in rows] == [fastpart.partition(f"k{i}", 12, strategy="sarama") for i in range(3000)]
+    for per_row in ("CASE WHEN i = 2999 THEN 'sarama' ELSE 'java' END",
+                    "CASE WHEN i = 5 THEN NULL ELSE 'java' END",
+                    "CASE WHEN i % 2 = 0 THEN 'jav' ELSE 'ajava' END"):
+        with pytest.raises(duckdb.Error, match="strategy must be one non-null value"):
+            con.sql(f"SELECT kafka_partition(key, 12, {per_row}) FROM t").fetchall()
+    # the check reads offsets and bytes: equal bytes split at other offsets are not one value
+    assert fdd._same_text(pa.array(["ab", "ab"]), "ab")
+    assert not fdd._same_text(pa.array(["a", "bab"]), "ab")
+    assert fdd._same_text(pa.chunked_array([pa.array(["x", "ab", "ab"]).slice(1), pa.array(["ab"])]), "ab")
+    assert not fdd._same_text(pa.array(["", "a"]), "")
+
+
 def test_duckdb_typed_columns():
     duckdb = _engine("duckdb")
     pa = _engine("pyarrow")
