@@ -44,7 +44,7 @@ CPYTHONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
 # Tests that need a toolchain/engine/broker or the source tree's C files run
 # once in the main suite, not once per interpreter (those markers that are
 # registered: pytest --strict-markers refuses unknown names in -m).
-SKIP_MARKERS = ("conformance", "broker", "sanitizer", "spark", "engines", "slow")
+SKIP_MARKERS = ("conformance", "broker", "sanitizer", "spark", "benchmark", "engines", "slow")
 REQUIRE = os.environ.get("FASTPART_REQUIRE_TOOLCHAINS", "") not in ("", "0")
 
 nox.options.sessions = ["wheels", "pypy"]

@@ -169,8 +169,10 @@ def build_c_loop() -> Tuple[Optional[Callable], str]:
         f.write(C_LOOP)
     r = subprocess.run([cc, "-O2", "-shared", "-fPIC", src, "-o", lib], capture_output=True, text=True)
     if r.returncode:
+        shutil.rmtree(d, ignore_errors=True)
         return None, f"cc failed: {r.stderr[:200]}"
     so = ctypes.CDLL(lib)
+    shutil.rmtree(d, ignore_errors=True)  # loaded: the files are no longer needed
     so.run.restype = ctypes.c_double
     so.run.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_uint32, ctypes.c_void_p]
     return so.run, f"{os.path.basename(cc)} -O2"

@@ -189,7 +189,7 @@ run_suite() {   # run_suite LABEL [pytest args]
         # reason here even under .ci/run; the x86-64 suite requires them.
         # shellcheck disable=SC2086
         PYTHONPATH="$SITE:$WORK" FASTPART_REQUIRE_NATIVE=1 FASTPART_REQUIRE_TOOLCHAINS=0 \
-            "${PYARM[@]}" -m pytest -p no:cacheprovider -p emulated_profile -q -m "not conformance and not broker and not sanitizer" \
+            "${PYARM[@]}" -m pytest -p no:cacheprovider -p emulated_profile -q -m "not conformance and not broker and not sanitizer and not benchmark" \
             --rootdir "$WORK" \
             "$@" ${AARCH64_TESTS:-tests}
     )
