@@ -68,6 +68,18 @@ FP_INLINE int64_t fpa_off(const fpa_col *c, int64_t j) {
  * o0, o0 + l0, o0 + 2 * l0, ... (compared modulo 2^32: callers accept a run
  * only when its end fits in int32, where that is exact).  Builders lay long
  * keys out so, a run per data buffer; four views per step with SSE2/NEON.  */
+/* Whether the view at p has length l0 and, for l0 > 12, buffer b0 and offset o. */
+FP_INLINE int fpa_view_is(const uint8_t *p, int32_t l0, int32_t b0, uint32_t o) {
+    int32_t l, b;
+    uint32_t x;
+    memcpy(&l, p, 4);
+    if (l != l0) return 0;
+    if (l0 <= 12) return 1;
+    memcpy(&b, p + 8, 4);
+    memcpy(&x, p + 12, 4);
+    return b == b0 && x == o;
+}
+
 FP_INLINE int64_t fpa_run(const uint8_t *v, int64_t m) {
     int32_t l0, b0, o0;
     uint32_t o;
@@ -75,13 +87,8 @@ FP_INLINE int64_t fpa_run(const uint8_t *v, int64_t m) {
     memcpy(&l0, v, 4);
     memcpy(&b0, v + 8, 4);
     memcpy(&o0, v + 12, 4);
-    if (m > 1) { /* the next view first: mixed columns end most runs here */
-        int32_t l, b, x;
-        memcpy(&l, v + 16, 4);
-        memcpy(&b, v + 24, 4);
-        memcpy(&x, v + 28, 4);
-        if (l != l0 || (l0 > 12 && (b != b0 || (uint32_t)x != (uint32_t)o0 + (uint32_t)l0))) return 1;
-    }
+    /* the next view first: mixed columns end most runs here */
+    if (m > 1 && !fpa_view_is(v + 16, l0, b0, (uint32_t)o0 + (uint32_t)l0)) return 1;
 #if defined(FP_LANES) && FP_LANES == 8
     {
         /* lanes: length, prefix (ignored), buffer, offset */
@@ -122,16 +129,7 @@ FP_INLINE int64_t fpa_run(const uint8_t *v, int64_t m) {
     }
 #endif
     o = (uint32_t)o0 + (uint32_t)k * (uint32_t)l0;
-    for (; k < m; k++, o += (uint32_t)l0) {
-        int32_t l, b, x;
-        memcpy(&l, v + 16 * k, 4);
-        if (l != l0) break;
-        if (l0 > 12) {
-            memcpy(&b, v + 16 * k + 8, 4);
-            memcpy(&x, v + 16 * k + 12, 4);
-            if (b != b0 || (uint32_t)x != o) break;
-        }
-    }
+    for (; k < m && fpa_view_is(v + 16 * k, l0, b0, o); k++) o += (uint32_t)l0;
     return k;
 }
 

@@ -48,10 +48,10 @@ def _same_text(arg: Any, value: Any) -> bool:
         rows = len(chunk)
         if not rows:
             continue
-        offsets = np.frombuffer(chunk.buffers()[1], np.int32, rows + 1, chunk.offset * 4)
+        _, offsets_buf, data = chunk.buffers()
+        offsets = np.frombuffer(offsets_buf, np.int32, rows + 1, chunk.offset * 4)
         if not (offsets[1:] - offsets[:-1] == len(want)).all():
             return False
-        data = chunk.buffers()[2]
         start = int(offsets[0])
         if want and not data.slice(start, int(offsets[-1]) - start).equals(pa.py_buffer(want * rows)):
             return False
